@@ -1,0 +1,3 @@
+export * from './definitions.ts';
+export * from './registry.ts';
+export * from './site-label.ts';
