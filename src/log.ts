@@ -1,0 +1,19 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * Structured JSON lines on stdout; readable, coloured lines when stdout is a terminal.
+ * @param level pino level (default info); `pretty` forces or disables the readable form.
+ */
+export function createLogger(opts: { level?: string; pretty?: boolean; name?: string } = {}): Logger {
+  const pretty = opts.pretty ?? Boolean(process.stdout.isTTY);
+  const base = { level: opts.level ?? 'info', name: opts.name ?? 'owl', base: { pid: process.pid } };
+  if (!pretty) return pino(base);
+  return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } });
+}
+
+/** A logger that writes nothing (tests, benchmarks). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

@@ -1,0 +1,173 @@
+import type { Logger } from '../log.ts';
+import type { CrawlMode, FinishedJob, FrontierEntry, Store } from '../store/types.ts';
+import type { PageProcessor } from './page-processor.ts';
+import { SettleBatcher } from './settle-batcher.ts';
+
+export interface CrawlerOptions {
+  store: Store;
+  processor: PageProcessor;
+  logger: Logger;
+  workerId: string;
+  /** Fetches in flight at most (default 16). */
+  concurrency: number;
+  leaseMs: number;
+  maxPerHost: number;
+  hostDelayMs: number;
+  /** Job modes this worker can serve (a worker without a browser leaves browser jobs to others). */
+  modes: CrawlMode[];
+  /** Poll interval when the frontier has nothing due (default 200 ms; `wake()` cuts it short). */
+  idlePollMs?: number;
+  /** How long `stop()` waits for in-flight fetches before aborting them (default 15 s). */
+  drainTimeoutMs?: number;
+  onFinishedJob?: (job: FinishedJob) => void;
+  /** Called when a claim fails (store down) and when it succeeds again. */
+  onStoreHealth?: (up: boolean) => void;
+}
+
+/**
+ * The worker loop: claim → process → settle, keeping `concurrency` fetches in flight.
+ * Leases are extended while fetches run; `stop()` drains in-flight work, settles it and
+ * returns every URL it still holds to the queue.
+ */
+export class Crawler {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private readonly inFlight = new Map<number, { entry: FrontierEntry; done: Promise<void> }>();
+  private readonly abort = new AbortController();
+  private readonly batcher: SettleBatcher;
+  private wakeUp: (() => void) | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private storeUp = true;
+
+  constructor(private readonly opts: CrawlerOptions) {
+    this.batcher = new SettleBatcher({ store: opts.store, logger: opts.logger, onFinishedJob: opts.onFinishedJob });
+  }
+
+  get active(): number {
+    return this.inFlight.size;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.leaseTimer = setInterval(() => void this.extendLeases(), Math.max(1_000, Math.floor(this.opts.leaseMs / 3)));
+    this.leaseTimer.unref();
+    this.loop = this.run();
+  }
+
+  /** Ends an idle wait early (a job was just created in this process). */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake();
+    await this.loop;
+    const drainTimeout = this.opts.drainTimeoutMs ?? 15_000;
+    const drained = await Promise.race([
+      Promise.all([...this.inFlight.values()].map((f) => f.done)).then(() => true),
+      sleep(drainTimeout).then(() => false),
+    ]);
+    if (!drained) {
+      this.opts.logger.warn({ inFlight: this.inFlight.size }, 'in-flight fetches did not finish in time; aborting them');
+      this.abort.abort();
+      await Promise.all([...this.inFlight.values()].map((f) => f.done));
+    }
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    const left = await this.batcher.drain();
+    this.batcher.close();
+    if (left > 0) this.opts.logger.error({ outcomes: left }, 'outcomes could not be settled before exit; their URLs return to the queue when the leases expire');
+    try {
+      const released = await this.opts.store.releaseLeases(this.opts.workerId);
+      if (released > 0) this.opts.logger.info({ released }, 'leases returned to the queue');
+    } catch (err) {
+      this.opts.logger.error({ err }, 'could not release leases; they return to the queue when they expire');
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { opts } = this;
+    const minClaim = Math.max(1, Math.floor(opts.concurrency / 4));
+    let idleMs = 0;
+    while (this.running) {
+      const free = opts.concurrency - this.inFlight.size;
+      if (free < minClaim) {
+        await this.idle(50);
+        continue;
+      }
+      let entries: FrontierEntry[];
+      try {
+        entries = await opts.store.claim({
+          workerId: opts.workerId,
+          limit: free,
+          leaseMs: opts.leaseMs,
+          maxPerHost: opts.maxPerHost,
+          hostDelayMs: opts.hostDelayMs,
+          modes: opts.modes,
+        });
+        this.setStoreUp(true);
+      } catch (err) {
+        this.setStoreUp(false, err);
+        await this.idle(1_000);
+        continue;
+      }
+      if (entries.length === 0) {
+        // Back off gently while idle, but stay responsive while other fetches are running.
+        idleMs = this.inFlight.size > 0 ? 20 : Math.min(opts.idlePollMs ?? 200, idleMs + 20);
+        await this.idle(idleMs);
+        continue;
+      }
+      idleMs = 0;
+      for (const entry of entries) this.launch(entry);
+    }
+  }
+
+  private launch(entry: FrontierEntry): void {
+    const done = this.opts.processor
+      .process(entry, this.abort.signal)
+      .then((outcome) => (outcome ? this.batcher.add(outcome) : undefined))
+      .catch((err: unknown) => this.opts.logger.error({ err, jobId: entry.jobId, url: entry.url }, 'page processing crashed'))
+      .finally(() => {
+        this.inFlight.delete(entry.id);
+        this.wake();
+      });
+    this.inFlight.set(entry.id, { entry, done });
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = null;
+        done();
+      };
+    });
+  }
+
+  private async extendLeases(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    try {
+      await this.opts.store.extendLeases([...this.inFlight.values()].map((f) => f.entry), this.opts.leaseMs);
+    } catch (err) {
+      this.opts.logger.warn({ err }, 'could not extend leases');
+    }
+  }
+
+  private setStoreUp(up: boolean, err?: unknown): void {
+    if (up === this.storeUp) return;
+    this.storeUp = up;
+    if (up) this.opts.logger.info('store reachable again; claiming resumes');
+    else this.opts.logger.error({ err }, 'store unreachable; claiming paused');
+    this.opts.onStoreHealth?.(up);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
