@@ -1,0 +1,86 @@
+/**
+ * Maps anything thrown while serving a request to the catalogue's `{error: {code, message}}`.
+ * Bad input (schema, JSON syntax, size, media type) is always a 4xx; store failures are 503;
+ * only what nobody anticipated is 500 INTERNAL.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorObject } from 'ajv';
+import { ERRORS, OwlError, isOwlError, type ErrorCode } from '../errors.ts';
+import { describeValidationError, type ValidationPart } from './validation.ts';
+
+export interface HttpErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+/** Fastify's own request errors, by their code. */
+const FASTIFY_CODES: Record<string, { code: ErrorCode; message?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'BODY_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'VALIDATION', message: 'Content-Length does not match the body' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'VALIDATION', message: 'The JSON body is empty' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'VALIDATION', message: 'The body is not valid JSON' },
+  FST_ERR_BAD_URL: { code: 'VALIDATION', message: 'The request URL is malformed' },
+  FST_ERR_ASYNC_CONSTRAINT: { code: 'VALIDATION' },
+  FST_ERR_NOT_FOUND: { code: 'NOT_FOUND' },
+};
+
+function errorCodeFor(status: number): ErrorCode {
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 413) return 'BODY_TOO_LARGE';
+  if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
+  return 'VALIDATION';
+}
+
+/** The response for an error thrown during a request: an OwlError with the right code and status. */
+export function toOwlError(err: unknown): OwlError {
+  if (isOwlError(err)) return err;
+  const e = err as Partial<FastifyError> & { validation?: ErrorObject[]; validationContext?: string };
+  if (Array.isArray(e.validation) && e.validation.length > 0) {
+    const part = (e.validationContext ?? 'body') as ValidationPart;
+    return new OwlError('VALIDATION', describeValidationError(e.validation[0]!, part), { part });
+  }
+  const known = e.code ? FASTIFY_CODES[e.code] : undefined;
+  if (known) return new OwlError(known.code, known.message, {}, { cause: err });
+  const status = e.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new OwlError(errorCodeFor(status), undefined, {}, { cause: err });
+  }
+  return new OwlError('INTERNAL', undefined, {}, { cause: err });
+}
+
+/** Fastify error handler: logs bugs and store outages, answers with the catalogue's body. */
+export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): HttpErrorBody {
+  const owl = toOwlError(err);
+  if (owl.status >= 500) {
+    // The cause is logged, never sent: it may hold SQL, paths or stack traces.
+    request.log.error({ err: (owl.cause as Error | undefined) ?? owl, code: owl.code }, 'request failed');
+  }
+  if (owl.code === 'STORE_UNAVAILABLE') reply.header('retry-after', '1');
+  reply.code(owl.status);
+  return owl.toJSON() as HttpErrorBody;
+}
+
+/** Fastify not-found handler: every unmatched method+path is 404 NOT_FOUND. */
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply): HttpErrorBody {
+  reply.code(404);
+  const path = request.url.length > 120 ? `${request.url.slice(0, 120)}…` : request.url;
+  return { error: { code: 'NOT_FOUND', message: `No route for ${request.method} ${path}` } };
+}
+
+/** Programming errors that must surface as 500, not hide behind a 503. */
+function isBug(err: unknown): boolean {
+  return err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
+}
+
+/**
+ * Runs one store call; a failure of the store itself (connection refused, SQLITE_BUSY, pool
+ * exhausted…) becomes 503 STORE_UNAVAILABLE, which clients may retry.
+ */
+export async function viaStore<T>(op: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isOwlError(err) || isBug(err)) throw err;
+    throw new OwlError('STORE_UNAVAILABLE', `${ERRORS.STORE_UNAVAILABLE.message} (${op})`, { op }, { cause: err });
+  }
+}
