@@ -81,6 +81,8 @@ export async function runCrawl(values: Record<string, unknown>, positionals: str
     admitted: current.counts.admitted,
     seconds: Number(seconds.toFixed(3)),
     pagesPerSecond: Number((current.counts.fetched / Math.max(seconds, 1e-9)).toFixed(1)),
+    cpuSeconds: Number(((process.cpuUsage().user + process.cpuUsage().system) / 1e6).toFixed(3)),
+    peakRssMb: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)),
     store: dbPath,
   };
   if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
