@@ -1,0 +1,411 @@
+/**
+ * Validates the monitoring configuration with the tools that will run it: promtool (config,
+ * rules, unit tests), amtool (config, routing, templates), blackbox-exporter, docker-compose
+ * (no daemon needed), yamllint; checks thresholds against monitoring/config.yml, secrets against
+ * their examples and .gitignore, runbook anchors; and runs the exporter role's SQL and custom
+ * queries against the local PostgreSQL in a throwaway database of its own.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import pg from 'pg';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const MON = join(ROOT, 'monitoring');
+const PROM = join(MON, 'prometheus');
+const RULES_DIR = join(PROM, 'rules');
+const RULE_TESTS_DIR = join(RULES_DIR, 'tests');
+const AM_CONFIG = join(MON, 'alertmanager', 'alertmanager.yml');
+const COMPOSE_FILE = join(ROOT, 'docker', 'monitoring', 'docker-compose.monitoring.yml');
+const SECRETS_DIR = join(ROOT, 'docker', 'monitoring', 'secrets');
+const RUNBOOK_BASE = 'https://github.com/sparkling-owl-spin/sparkling-owl-spin/blob/main/docs/runbooks.md#';
+const SEVERITIES = new Set(['critical', 'warning', 'info', 'none']);
+
+interface AlertRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface RecordingRule {
+  record: string;
+  expr: string;
+}
+type Rule = AlertRule | RecordingRule;
+
+interface AlertConfig {
+  for: string;
+  windows?: string[];
+  selectors?: string[];
+  values?: Record<string, number>;
+}
+interface ThresholdConfig {
+  selectors: Record<string, string>;
+  alerts: Record<string, AlertConfig>;
+}
+
+function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): SpawnSyncReturns<string> {
+  return spawnSync(cmd, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, input: options.input, encoding: 'utf8', timeout: 60_000 });
+}
+
+function assertOk(result: SpawnSyncReturns<string>, what: string): void {
+  assert.equal(result.status, 0, `${what} failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
+}
+
+function requireBinary(name: string): void {
+  const found = run('sh', ['-c', `command -v ${name}`]);
+  assert.equal(found.status, 0, `${name} is not installed: run make install-dev`);
+}
+
+function readYaml<T>(path: string): T {
+  return parseYaml(readFileSync(path, 'utf8')) as T;
+}
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.yml')).sort().map((f) => join(dir, f));
+}
+
+function loadRules(): Rule[] {
+  return yamlFiles(RULES_DIR).flatMap((file) => readYaml<{ groups: { rules: Rule[] }[] }>(file).groups.flatMap((g) => g.rules));
+}
+
+function alertRules(): AlertRule[] {
+  return loadRules().filter((r): r is AlertRule => 'alert' in r);
+}
+
+/** Number literals of a PromQL expression, skipping durations (`5m`), label values and names. */
+function numberLiterals(expr: string): Set<number> {
+  const withoutStrings = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const found = new Set<number>();
+  for (const m of withoutStrings.matchAll(/(?<![\w.:])(\d+(?:\.\d+)?)(?![\w.])/g)) found.add(Number(m[1]));
+  return found;
+}
+
+function durationSeconds(d: string | undefined): number {
+  if (d === undefined) return 0;
+  const m = /^(\d+)(s|m|h)$/.exec(d);
+  assert.ok(m, `unsupported duration ${d}`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('Prometheus configuration and rules', () => {
+  before(() => requireBinary('promtool'));
+
+  it('promtool check config accepts prometheus.yml and its rule files', () => {
+    assertOk(run('promtool', ['check', 'config', join(PROM, 'prometheus.yml')]), 'promtool check config');
+  });
+
+  it('has the plan\'s jobs, workers by DNS discovery, and blackbox relabelling', () => {
+    const config = readYaml<{ global: Record<string, unknown>; scrape_configs: Record<string, any>[] }>(join(PROM, 'prometheus.yml'));
+    assert.deepEqual(
+      { scrape: config.global.scrape_interval, evaluation: config.global.evaluation_interval, timeout: config.global.scrape_timeout },
+      { scrape: '10s', evaluation: '10s', timeout: '9s' },
+    );
+    const jobs = new Map(config.scrape_configs.map((j) => [j.job_name as string, j]));
+    for (const name of ['prometheus', 'alertmanager', 'api', 'workers', 'node', 'cadvisor', 'postgres', 'redis', 'blackbox-http', 'blackbox-tcp']) {
+      assert.ok(jobs.has(name), `job ${name} missing`);
+    }
+    assert.deepEqual(jobs.get('workers')?.dns_sd_configs, [{ names: ['worker'], type: 'A', port: 9000, refresh_interval: '15s' }]);
+    for (const name of ['blackbox-http', 'blackbox-tcp']) {
+      const job = jobs.get(name);
+      assert.ok(job);
+      assert.equal(job.metrics_path, '/probe');
+      assert.ok(job.relabel_configs.some((r: Record<string, string>) => r.target_label === '__address__' && r.replacement === 'blackbox-exporter:9115'));
+    }
+  });
+
+  it('promtool check rules accepts every rule file', () => {
+    assertOk(run('promtool', ['check', 'rules', ...yamlFiles(RULES_DIR)]), 'promtool check rules');
+  });
+
+  it('promtool test rules passes every unit-test file', () => {
+    const files = yamlFiles(RULE_TESTS_DIR);
+    assert.ok(files.length >= 4, 'rule unit tests missing');
+    assertOk(run('promtool', ['test', 'rules', ...files]), 'promtool test rules');
+  });
+
+  it('every alert has a unit case that fires and one that must not (Watchdog always fires)', () => {
+    const fires = new Set<string>();
+    const quiet = new Set<string>();
+    for (const file of yamlFiles(RULE_TESTS_DIR)) {
+      const doc = readYaml<{ tests: { alert_rule_test?: { alertname: string; exp_alerts?: unknown[] }[] }[] }>(file);
+      for (const t of doc.tests) {
+        for (const a of t.alert_rule_test ?? []) (a.exp_alerts && a.exp_alerts.length > 0 ? fires : quiet).add(a.alertname);
+      }
+    }
+    for (const { alert } of alertRules()) {
+      assert.ok(fires.has(alert), `${alert}: no unit case where it fires`);
+      if (alert !== 'Watchdog') assert.ok(quiet.has(alert), `${alert}: no unit case where it must not fire`);
+    }
+  });
+
+  it('every alert carries severity, summary, description and its runbook link', () => {
+    const runbooks = readFileSync(join(ROOT, 'docs', 'runbooks.md'), 'utf8');
+    const names = alertRules().map((r) => r.alert);
+    assert.equal(new Set(names).size, names.length, 'duplicate alert names');
+    for (const rule of alertRules()) {
+      assert.ok(SEVERITIES.has(rule.labels?.severity ?? ''), `${rule.alert}: severity ${rule.labels?.severity}`);
+      assert.ok(rule.annotations?.summary, `${rule.alert}: summary`);
+      assert.match(rule.annotations?.description ?? '', /\{\{/, `${rule.alert}: description should template a value`);
+      assert.equal(rule.annotations?.runbook_url, RUNBOOK_BASE + rule.alert.toLowerCase());
+      assert.match(runbooks, new RegExp(`^## ${rule.alert}$`, 'm'), `docs/runbooks.md has no section "## ${rule.alert}"`);
+    }
+  });
+
+  it('the plan\'s seven alerts and the recording rule job:error_rate exist', () => {
+    const names = new Set(alertRules().map((r) => r.alert));
+    for (const a of ['APIHighErrorRate', 'APIHighLatency', 'Worker429Spike', 'Worker403Spike', 'ProxyPoolLow', 'PostgresDown', 'NodeHighCPU']) {
+      assert.ok(names.has(a), a);
+    }
+    assert.ok(loadRules().some((r) => 'record' in r && r.record === 'job:error_rate'));
+  });
+});
+
+describe('monitoring/config.yml matches the rules', () => {
+  const config = readYaml<ThresholdConfig>(join(MON, 'config.yml'));
+  const rules = new Map(alertRules().map((r) => [r.alert, r]));
+
+  it('lists exactly the alerts of the rule files', () => {
+    assert.deepEqual(Object.keys(config.alerts).sort(), [...rules.keys()].sort());
+  });
+
+  for (const [name, expected] of Object.entries(config.alerts)) {
+    it(`${name}: for, windows, selectors and values appear in the rule`, () => {
+      const rule = rules.get(name);
+      assert.ok(rule, `no alert ${name} in the rule files`);
+      assert.equal(durationSeconds(rule.for), durationSeconds(expected.for), `${name}: for`);
+      for (const w of expected.windows ?? []) assert.ok(rule.expr.includes(`[${w}]`), `${name}: window [${w}] not in ${rule.expr}`);
+      for (const s of expected.selectors ?? []) {
+        const selector = config.selectors[s];
+        assert.ok(selector, `${name}: unknown selector ${s}`);
+        assert.ok(rule.expr.includes(selector), `${name}: selector ${selector} not in ${rule.expr}`);
+      }
+      const literals = numberLiterals(rule.expr);
+      for (const [key, value] of Object.entries(expected.values ?? {})) {
+        assert.ok(literals.has(value), `${name}: ${key}=${value} not in ${rule.expr}`);
+      }
+    });
+  }
+});
+
+describe('Alertmanager', () => {
+  before(() => requireBinary('amtool'));
+
+  it('amtool check-config accepts alertmanager.yml and its templates', () => {
+    assertOk(run('amtool', ['check-config', AM_CONFIG]), 'amtool check-config');
+  });
+
+  it('keeps the plan\'s timings and takes every secret from a file', () => {
+    const am = readYaml<{ global: Record<string, unknown>; route: Record<string, unknown> }>(AM_CONFIG);
+    assert.equal(am.global.resolve_timeout, '2m');
+    assert.deepEqual(am.route.group_by, ['alertname', 'job']);
+    assert.deepEqual([am.route.group_wait, am.route.group_interval, am.route.repeat_interval], ['10s', '1m', '2h']);
+    const text = readFileSync(AM_CONFIG, 'utf8');
+    assert.doesNotMatch(text, /^\s*(smtp_auth_password|auth_password|api_url|slack_api_url):/m, 'inline secret');
+    assert.match(text, /smtp_auth_password_file: \/run\/secrets\/alertmanager_smtp_password/);
+    assert.match(text, /slack_api_url_file: \/run\/secrets\/alertmanager_slack_api_url/);
+  });
+
+  const routes: [string[], string][] = [
+    [['alertname=PostgresDown', 'severity=critical'], 'critical'],
+    [['alertname=Worker429Spike', 'severity=warning'], 'slack'],
+    [['alertname=Watchdog', 'severity=none'], 'heartbeat'],
+    [['alertname=APIHighErrorRate', 'severity=warning', 'env=test'], 'webhook'],
+  ];
+  for (const [labels, receiver] of routes) {
+    it(`routes {${labels.join(', ')}} to ${receiver}`, () => {
+      const result = run('amtool', ['config', 'routes', 'test', `--config.file=${AM_CONFIG}`, ...labels]);
+      assertOk(result, 'amtool config routes test');
+      assert.equal(result.stdout.trim(), receiver);
+    });
+  }
+
+  it('renders every notification template', () => {
+    const templates = join(MON, 'alertmanager', 'templates', '*.tmpl');
+    for (const name of ['owl.email.subject', 'owl.email.text', 'owl.email.html', 'owl.slack.title', 'owl.slack.text']) {
+      const result = run('amtool', ['template', 'render', `--template.glob=${templates}`, `--template.text={{ template "${name}" . }}`]);
+      assertOk(result, `render ${name}`);
+      assert.ok(result.stdout.trim().length > 0, `${name} rendered nothing`);
+    }
+  });
+});
+
+describe('blackbox-exporter', () => {
+  it('accepts monitoring/blackbox/config.yml with http_2xx and tcp_connect', () => {
+    requireBinary('prometheus-blackbox-exporter');
+    const file = join(MON, 'blackbox', 'config.yml');
+    assertOk(run('prometheus-blackbox-exporter', ['--config.check', `--config.file=${file}`]), 'blackbox --config.check');
+    const modules = Object.keys(readYaml<{ modules: Record<string, unknown> }>(file).modules);
+    assert.deepEqual(modules.sort(), ['http_2xx', 'tcp_connect']);
+  });
+});
+
+describe('docker-compose.monitoring.yml', () => {
+  type Service = { image?: string; ports?: string[]; secrets?: string[]; environment?: Record<string, string>; networks?: string[] };
+  const compose = readYaml<{ version?: string; services: Record<string, Service>; secrets: Record<string, { file: string }>; networks: Record<string, { name?: string }> }>(COMPOSE_FILE);
+
+  it('validates with docker-compose config -q (no daemon)', () => {
+    requireBinary('docker-compose');
+    const env = { ...process.env, COMPOSE_PROJECT_NAME: 'owl-monitoring-check', DOCKER_HOST: 'unix:///nonexistent.sock' };
+    assertOk(run('docker-compose', ['-f', COMPOSE_FILE, 'config', '-q'], { env }), 'docker-compose config -q');
+  });
+
+  it('has no version key, pinned images, UI ports on 127.0.0.1 only, and the shared network', () => {
+    assert.equal(compose.version, undefined);
+    for (const [name, service] of Object.entries(compose.services)) {
+      assert.match(service.image ?? '', /:v?\d+\.\d+\.\d+$/, `${name}: image not pinned`);
+      for (const port of service.ports ?? []) assert.match(port, /^127\.0\.0\.1:/, `${name}: ${port} published on every interface`);
+    }
+    assert.equal(compose.networks.app?.name, 'sparkling-owl-spin');
+  });
+
+  it('declares every secret a service uses, with a committed example and a git-ignored real file', () => {
+    const declared = new Set(Object.keys(compose.secrets));
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const s of service.secrets ?? []) assert.ok(declared.has(s), `${name} uses undeclared secret ${s}`);
+    }
+    for (const [name, { file }] of Object.entries(compose.secrets)) {
+      assert.equal(file, `./secrets/${name}`);
+      const real = join('docker', 'monitoring', 'secrets', name);
+      assert.ok(existsSync(join(SECRETS_DIR, `${name}.example`)), `missing ${real}.example`);
+      assert.equal(run('git', ['check-ignore', '-q', real]).status, 0, `${real} is not git-ignored (add docker/monitoring/secrets/* and !docker/monitoring/secrets/*.example to .gitignore)`);
+      assert.notEqual(run('git', ['check-ignore', '-q', `${real}.example`]).status, 0, `${real}.example must not be ignored`);
+    }
+    const env = (s: string) => compose.services[s]?.environment ?? {};
+    assert.equal(env('grafana').GF_SECURITY_ADMIN_PASSWORD__FILE, '/run/secrets/grafana_admin_password');
+    assert.equal(env('postgres-exporter').DATA_SOURCE_PASS_FILE, '/run/secrets/postgres_exporter_password');
+    assert.deepEqual(compose.services.alertmanager?.secrets?.sort(), ['alertmanager_slack_api_url', 'alertmanager_smtp_password']);
+  });
+});
+
+describe('YAML style', () => {
+  it('yamllint (relaxed, no line-length limit) finds no errors', () => {
+    requireBinary('yamllint');
+    const result = run('yamllint', ['-f', 'parsable', '-d', '{extends: relaxed, rules: {line-length: disable}}', 'monitoring', 'docker/monitoring']);
+    assertOk(result, 'yamllint');
+    assert.doesNotMatch(result.stdout, /\[error\]/);
+  });
+});
+
+describe('PostgreSQL metrics role and custom queries', () => {
+  const database = 'owl_f1_monitoring_test';
+  const role = 'owl_f1_metrics_test';
+  const password = `pw-${process.pid}-'quoted"`;
+  const admin = { host: '127.0.0.1', port: 5432, user: 'postgres' };
+  const workDir = mkdtempSync(join(tmpdir(), 'owl-monitoring-'));
+  let exporter: ChildProcess | undefined;
+
+  async function adminQuery(db: string, sql: string): Promise<void> {
+    const client = new pg.Client({ ...admin, database: db });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  }
+
+  before(async () => {
+    requireBinary('psql');
+    await adminQuery('postgres', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await adminQuery('postgres', `DROP ROLE IF EXISTS ${role}`);
+    await adminQuery('postgres', `CREATE DATABASE ${database}`);
+    await adminQuery(database, 'CREATE TABLE frontier (id bigint PRIMARY KEY, url text NOT NULL); INSERT INTO frontier VALUES (1, $$https://example.com/$$)');
+  });
+
+  after(async () => {
+    if (exporter && exporter.exitCode === null) {
+      const exited = new Promise((resolve) => exporter?.once('exit', resolve));
+      exporter.kill('SIGTERM');
+      await exited;
+    }
+    await adminQuery('postgres', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await adminQuery('postgres', `DROP ROLE IF EXISTS ${role}`);
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('00-metrics-user.sql creates a pg_monitor role (twice without error) and 01 sets its password from a file', async () => {
+    const sqlFile = join(MON, 'postgres', '00-metrics-user.sql');
+    const pgEnv = { ...process.env, PGHOST: '127.0.0.1', PGPORT: '5432', PGUSER: 'postgres' };
+    for (let i = 0; i < 2; i++) {
+      assertOk(run('psql', ['-X', '-q', '-d', database, '-v', `metrics_role=${role}`, '-f', sqlFile], { env: pgEnv }), '00-metrics-user.sql');
+    }
+    const passwordFile = join(workDir, 'postgres_exporter_password');
+    writeFileSync(passwordFile, `${password}\n`);
+    const script = run('sh', [join(MON, 'postgres', '01-metrics-user.sh')], {
+      env: { ...pgEnv, METRICS_ROLE: role, METRICS_PASSWORD_FILE: passwordFile, POSTGRES_USER: 'postgres', POSTGRES_DB: database },
+    });
+    assertOk(script, '01-metrics-user.sh');
+
+    const client = new pg.Client({ ...admin, database });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        `SELECT pg_has_role($1, 'pg_monitor', 'member') AS monitor, r.rolsuper, a.rolpassword LIKE 'SCRAM-SHA-256$%' AS has_password
+         FROM pg_roles r JOIN pg_authid a ON a.oid = r.oid WHERE r.rolname = $1`,
+        [role],
+      );
+      assert.deepEqual(rows, [{ monitor: true, rolsuper: false, has_password: true }]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('the role runs every custom query but cannot read application tables', async () => {
+    const queries = readYaml<Record<string, { query: string; metrics: Record<string, { usage: string }>[] }>>(join(MON, 'postgres', 'queries.yml'));
+    const client = new pg.Client({ ...admin, user: role, password, database });
+    await client.connect();
+    try {
+      await assert.rejects(client.query('SELECT * FROM frontier'), (e: { code?: string }) => e.code === '42501');
+      for (const [name, q] of Object.entries(queries)) {
+        const result = await client.query(q.query);
+        const columns = result.fields.map((f) => f.name).sort();
+        const expected = q.metrics.map((m) => Object.keys(m)[0]).sort();
+        assert.deepEqual(columns, expected, `${name}: columns differ from the metric list`);
+      }
+      const tables = await client.query(queries.pg_owl_tables!.query);
+      assert.ok(tables.rows.some((r) => r.relname === 'frontier'), 'pg_owl_tables does not list the app table');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('postgres-exporter loads queries.yml and serves the pg_owl_* metrics as that role', async () => {
+    requireBinary('prometheus-postgres-exporter');
+    const port = await freePort();
+    const passwordFile = join(workDir, 'postgres_exporter_password');
+    exporter = spawn('prometheus-postgres-exporter', [`--web.listen-address=127.0.0.1:${port}`, `--extend.query-path=${join(MON, 'postgres', 'queries.yml')}`], {
+      env: { ...process.env, DATA_SOURCE_URI: `127.0.0.1:5432/${database}?sslmode=disable`, DATA_SOURCE_USER: role, DATA_SOURCE_PASS_FILE: passwordFile },
+      stdio: 'ignore',
+    });
+    let body = '';
+    for (let attempt = 0; attempt < 50 && !body.includes('pg_owl_tables_live_rows'); attempt++) {
+      await new Promise((r) => setTimeout(r, 200));
+      body = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => '');
+    }
+    assert.match(body, /^pg_up 1$/m);
+    assert.match(body, /^pg_exporter_user_queries_load_error\{[^}]*\} 0$/m);
+    for (const metric of ['pg_owl_connections_count', 'pg_owl_waits_lock_waiting', 'pg_owl_cache_hit_ratio', 'pg_owl_tables_live_rows', 'pg_owl_tables_size_bytes']) {
+      assert.match(body, new RegExp(`^${metric}\\{`, 'm'), `${metric} missing`);
+    }
+    assert.match(body, /^pg_owl_tables_live_rows\{[^}]*relname="frontier"[^}]*\} /m);
+  });
+});
