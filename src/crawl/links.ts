@@ -1,0 +1,406 @@
+/**
+ * Link and title extraction with a hand-rolled scanner that tokenises exactly as htmlparser2's
+ * Tokenizer (HTML mode, entities decoded) does, but only looks closely at what a crawler needs:
+ * jumps from `<` to `<` with indexOf, runs the attribute state machine on tags, reads attribute
+ * values only for a/area/base, and skips comments, CDATA, declarations and the raw-text elements
+ * (script, style, title, textarea, xmp — with htmlparser2's own quirks) the same way it does.
+ * test/crawl/links-reference.ts is the htmlparser2-based definition this must equal.
+ */
+import { decodeHTML, decodeHTMLAttribute } from 'entities';
+import type { ExtractedPage } from './types.ts';
+import { createResolver } from './url.ts';
+
+const TAB = 9;
+const LF = 10;
+const FF = 12;
+const CR = 13;
+const SPACE = 32;
+const BANG = 33;
+const DQUOTE = 34;
+const AMP = 38;
+const SQUOTE = 39;
+const DASH = 45;
+const SLASH = 47;
+const LT = 60;
+const EQ = 61;
+const GT = 62;
+const QUESTION = 63;
+const LBRACKET = 91;
+
+function isWhitespace(c: number): boolean {
+  return c === SPACE || c === LF || c === TAB || c === FF || c === CR;
+}
+
+function isAsciiAlpha(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+}
+
+/**
+ * What a start tag's name means: whether its href matters, and which closing sequence ends its
+ * raw text. htmlparser2 recognises raw-text tags by `<s` + c/t and by `<t`/`<x` + i/e/m, so
+ * `<xitle>`, `<tmp>`, `<xextarea>` are raw text too (its quirk, kept to stay equal).
+ */
+const TAG_OTHER = 0;
+const TAG_A_OR_AREA = 1;
+const TAG_BASE = 2;
+/** The real `<title>`: raw text and, for the first one, the page title. */
+const TAG_TITLE = 3;
+const TAG_SCRIPT = 4;
+const TAG_STYLE = 5;
+/** `<xitle>`: raw text ended by `</title`, not a title. */
+const TAG_TITLE_LIKE = 6;
+const TAG_TEXTAREA = 7;
+const TAG_XMP = 8;
+
+/** Closing sequences of raw-text elements, compared as htmlparser2 does: `(c | 0x20) === seq[i]`. */
+const SCRIPT_END = codes('</script');
+const STYLE_END = codes('</style');
+const TITLE_END = codes('</title');
+const TEXTAREA_END = codes('</textarea');
+const XMP_END = codes('</xmp');
+
+const RAW_TEXT_END: ReadonlyArray<readonly number[] | null> = [
+  null, null, null, TITLE_END, SCRIPT_END, STYLE_END, TITLE_END, TEXTAREA_END, XMP_END,
+];
+
+function codes(s: string): number[] {
+  return Array.from(s, (ch) => ch.charCodeAt(0));
+}
+
+/** True when html[from, from + word.length) equals the lower-case `word` under `| 0x20`. */
+function matchesLower(html: string, from: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) {
+    if ((html.charCodeAt(from + k) | 0x20) !== word.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+function tagKind(html: string, start: number, end: number): number {
+  const len = end - start;
+  const c0 = html.charCodeAt(start) | 0x20;
+  if (len === 1) return c0 === 97 /* a */ ? TAG_A_OR_AREA : TAG_OTHER;
+  const c1 = html.charCodeAt(start + 1) | 0x20;
+  if (c0 === 115 /* s */) {
+    if (c1 === 99 /* c */ && len === 6 && matchesLower(html, start + 2, 'ript')) return TAG_SCRIPT;
+    if (c1 === 116 /* t */ && len === 5 && matchesLower(html, start + 2, 'yle')) return TAG_STYLE;
+    return TAG_OTHER;
+  }
+  if (c0 === 116 /* t */ || c0 === 120 /* x */) {
+    if (c1 === 105 /* i */ && len === 5 && matchesLower(html, start + 2, 'tle')) {
+      return c0 === 116 ? TAG_TITLE : TAG_TITLE_LIKE;
+    }
+    if (c1 === 101 /* e */ && len === 8 && matchesLower(html, start + 2, 'xtarea')) return TAG_TEXTAREA;
+    if (c1 === 109 /* m */ && len === 3 && matchesLower(html, start + 2, 'p')) return TAG_XMP;
+    return TAG_OTHER;
+  }
+  if (len === 4) {
+    if (c0 === 97 /* a */ && matchesLower(html, start + 1, 'rea')) return TAG_A_OR_AREA;
+    if (c0 === 98 /* b */ && matchesLower(html, start + 1, 'ase')) return TAG_BASE;
+  }
+  return TAG_OTHER;
+}
+
+/** Attribute tokenizer states (named after htmlparser2's). */
+const BEFORE_NAME = 0;
+const IN_NAME = 1;
+const AFTER_NAME = 2;
+const BEFORE_VALUE = 3;
+const IN_VALUE_UNQUOTED = 4;
+const SELF_CLOSING = 5;
+
+/** Result of scanning one start tag's attributes (reused between tags). */
+interface TagScan {
+  /** Index after the tag's `>`, or -1 when the document ends inside the tag (tag dropped). */
+  next: number;
+  selfClosing: boolean;
+  /** First `href` attribute's value, entities decoded; null without one or when not asked. */
+  href: string | null;
+}
+
+function isHrefName(html: string, start: number, end: number): boolean {
+  return end - start === 4 && matchesLower(html, start, 'href');
+}
+
+function attributeValue(html: string, start: number, end: number): string {
+  const raw = html.slice(start, end);
+  return raw.indexOf('&') === -1 ? raw : decodeHTMLAttribute(raw);
+}
+
+/** Runs the start-tag attribute states from `p` (the char after the tag name) to the tag's end. */
+function scanAttributes(html: string, p: number, wantHref: boolean, out: TagScan): void {
+  const n = html.length;
+  let state = BEFORE_NAME;
+  let nameStart = 0;
+  let valueStart = 0;
+  let isHref = false;
+  let hrefSeen = !wantHref;
+  out.href = null;
+  while (p < n) {
+    const c = html.charCodeAt(p);
+    switch (state) {
+      case BEFORE_NAME:
+        if (c === GT) {
+          out.next = p + 1;
+          out.selfClosing = false;
+          return;
+        }
+        if (c === SLASH) state = SELF_CLOSING;
+        else if (!isWhitespace(c)) {
+          state = IN_NAME;
+          nameStart = p;
+        }
+        break;
+      case SELF_CLOSING:
+        if (c === GT) {
+          out.next = p + 1;
+          out.selfClosing = true;
+          return;
+        }
+        if (!isWhitespace(c)) {
+          state = BEFORE_NAME;
+          continue;
+        }
+        break;
+      case IN_NAME:
+        if (c === EQ || c === GT || c === SLASH || isWhitespace(c)) {
+          isHref = !hrefSeen && isHrefName(html, nameStart, p);
+          state = AFTER_NAME;
+          continue;
+        }
+        break;
+      case AFTER_NAME:
+        if (c === EQ) state = BEFORE_VALUE;
+        else if (c === SLASH || c === GT) {
+          if (isHref) {
+            out.href = '';
+            hrefSeen = true;
+          }
+          state = BEFORE_NAME;
+          continue;
+        } else if (!isWhitespace(c)) {
+          if (isHref) {
+            out.href = '';
+            hrefSeen = true;
+          }
+          isHref = false;
+          state = IN_NAME;
+          nameStart = p;
+        }
+        break;
+      case BEFORE_VALUE:
+        if (c === DQUOTE || c === SQUOTE) {
+          const close = html.indexOf(c === DQUOTE ? '"' : "'", p + 1);
+          if (close === -1) {
+            out.next = -1;
+            return;
+          }
+          if (isHref) {
+            out.href = attributeValue(html, p + 1, close);
+            hrefSeen = true;
+            isHref = false;
+          }
+          state = BEFORE_NAME;
+          p = close + 1;
+          continue;
+        }
+        if (!isWhitespace(c)) {
+          state = IN_VALUE_UNQUOTED;
+          valueStart = p;
+          continue;
+        }
+        break;
+      default: // IN_VALUE_UNQUOTED
+        if (c === GT || isWhitespace(c)) {
+          if (isHref) {
+            out.href = attributeValue(html, valueStart, p);
+            hrefSeen = true;
+            isHref = false;
+          }
+          state = BEFORE_NAME;
+          continue;
+        }
+    }
+    p++;
+  }
+  out.next = -1;
+}
+
+/**
+ * Emulates htmlparser2's raw-text state from `p` (after the start tag): returns the index of
+ * the char that ended the closing sequence (`>` or whitespace after `</script`), or -1 when the
+ * document ends first. Outside title-like elements it fast-forwards between `<` as htmlparser2
+ * does, so a stray 0x1C (which `| 0x20` turns into `<`) counts only where it does there.
+ * `literalAmps` collects `&` that htmlparser2 leaves undecoded in titles (inside a partial
+ * closing sequence, e.g. `</ti&amp;`).
+ */
+function findRawTextEnd(html: string, p: number, seq: readonly number[], literalAmps: number[] | null): number {
+  const n = html.length;
+  const len = seq.length;
+  const fastForward = seq !== TITLE_END;
+  let matched = 0;
+  let i = p;
+  while (i < n) {
+    const c = html.charCodeAt(i);
+    if (matched === len) {
+      if (c === GT || isWhitespace(c)) return i;
+      matched = 0;
+    }
+    if ((c | 0x20) === seq[matched]) matched++;
+    else if (matched === 0) {
+      if (fastForward) {
+        const next = html.indexOf('<', i + 1);
+        if (next === -1) return -1;
+        i = next + 1;
+        matched = 1;
+        continue;
+      }
+    } else {
+      if (c === AMP && literalAmps !== null) literalAmps.push(i);
+      matched = c === LT ? 1 : 0;
+    }
+    i++;
+  }
+  return -1;
+}
+
+/** Title text as htmlparser2 decodes it (legacy entities), ASCII whitespace collapsed and trimmed. */
+function titleText(html: string, start: number, end: number, literalAmps: number[]): string | null {
+  let text = html.slice(start, end);
+  if (text.indexOf('&') !== -1) {
+    let decoded = '';
+    let from = start;
+    for (const amp of literalAmps) {
+      decoded += decodeHTML(html.slice(from, amp)) + '&';
+      from = amp + 1;
+    }
+    text = decoded + decodeHTML(html.slice(from, end));
+  }
+  return normalizeTitle(text);
+}
+
+/** ASCII whitespace runs become one space, ends trimmed (as document.title); empty is null. */
+export function normalizeTitle(text: string): string | null {
+  const collapsed = text.replace(/[\t\n\f\r ]+/g, ' ').trim();
+  return collapsed.length === 0 ? null : collapsed;
+}
+
+/**
+ * After `<!`: comments end at the first `-->` (the opening dashes count, so `<!-->` is a whole
+ * comment; `--!>` does not end one — htmlparser2's rule, unlike browsers), CDATA at `]]>`,
+ * anything else at the next `>` (the char right after `<!` or `<!-` is consumed first).
+ * Returns where text resumes (html.length when the document ends first).
+ */
+function skipMarkupDeclaration(html: string, p: number): number {
+  const n = html.length;
+  if (p >= n) return n;
+  const c = html.charCodeAt(p);
+  let gt: number;
+  if (c === LBRACKET) {
+    for (let k = 0; k < 6; k++) {
+      const q = p + 1 + k;
+      if (q >= n) return n;
+      if (html.charCodeAt(q) !== CDATA_OPEN.charCodeAt(k)) {
+        gt = html.indexOf('>', q);
+        return gt === -1 ? n : gt + 1;
+      }
+    }
+    const end = html.indexOf(']]>', p + 7);
+    return end === -1 ? n : end + 3;
+  }
+  if (c === DASH) {
+    if (p + 1 >= n) return n;
+    if (html.charCodeAt(p + 1) === DASH) {
+      const end = html.indexOf('-->', p);
+      return end === -1 ? n : end + 3;
+    }
+    gt = html.indexOf('>', p + 2);
+  } else {
+    gt = html.indexOf('>', p + 1);
+  }
+  return gt === -1 ? n : gt + 1;
+}
+
+const CDATA_OPEN = 'CDATA[';
+
+/** Links of <a href> and <area href> resolved against <base href> (first one, itself resolved against pageUrl) or pageUrl; title of the first <title>. */
+export function extractPage(html: string, pageUrl: string): ExtractedPage {
+  const hrefs: string[] = [];
+  let baseHref: string | null = null;
+  let title: string | null = null;
+  let titleSeen = false;
+  const n = html.length;
+  const tag: TagScan = { next: 0, selfClosing: false, href: null };
+  let i = 0;
+  while (i < n) {
+    const lt = html.indexOf('<', i);
+    if (lt === -1 || lt + 1 >= n) break;
+    const c = html.charCodeAt(lt + 1);
+    if (isAsciiAlpha(c)) {
+      const nameStart = lt + 1;
+      let nameEnd = nameStart + 1;
+      while (nameEnd < n) {
+        const d = html.charCodeAt(nameEnd);
+        if (d === GT || d === SLASH || isWhitespace(d)) break;
+        nameEnd++;
+      }
+      if (nameEnd >= n) break;
+      const kind = tagKind(html, nameStart, nameEnd);
+      const wantHref = kind === TAG_A_OR_AREA || (kind === TAG_BASE && baseHref === null);
+      scanAttributes(html, nameEnd, wantHref, tag);
+      if (tag.next === -1) break;
+      i = tag.next;
+      if (tag.href !== null) {
+        if (kind === TAG_A_OR_AREA) hrefs.push(tag.href);
+        else baseHref = tag.href;
+      }
+      const isFirstTitle = kind === TAG_TITLE && !titleSeen;
+      if (isFirstTitle) titleSeen = true;
+      const seq = RAW_TEXT_END[kind];
+      // A self-closing start tag leaves the raw-text state (htmlparser2 resets isSpecial).
+      if (seq === null || seq === undefined || tag.selfClosing) continue;
+      const literalAmps = isFirstTitle ? [] : null;
+      const terminator = findRawTextEnd(html, i, seq, literalAmps);
+      if (isFirstTitle) {
+        title = titleText(html, i, terminator === -1 ? n : terminator - seq.length, literalAmps ?? []);
+      }
+      if (terminator === -1) break;
+      const gt = html.indexOf('>', terminator);
+      if (gt === -1) break;
+      i = gt + 1;
+    } else if (c === SLASH || c === QUESTION) {
+      // End tags and processing instructions run to the next `>`, quotes or not.
+      const gt = html.indexOf('>', lt + 2);
+      if (gt === -1) break;
+      i = gt + 1;
+    } else if (c === BANG) {
+      i = skipMarkupDeclaration(html, lt + 2);
+    } else {
+      i = lt + 1;
+    }
+  }
+  return { links: resolveLinks(hrefs, baseHref, pageUrl), title };
+}
+
+/**
+ * The document base is the first `<base href>` resolved against the page URL (the page URL when
+ * that fails); it applies to every link, also those before the `<base>`.
+ */
+function resolveLinks(hrefs: string[], baseHref: string | null, pageUrl: string): string[] {
+  if (hrefs.length === 0) return [];
+  const pageBase = URL.canParse(pageUrl) ? new URL(pageUrl) : null;
+  let base = pageBase;
+  if (baseHref !== null) {
+    try {
+      base = pageBase === null ? new URL(baseHref) : new URL(baseHref, pageBase);
+    } catch {
+      base = pageBase;
+    }
+  }
+  const resolve = createResolver(base);
+  const seen = new Set<string>();
+  for (const href of hrefs) {
+    const url = resolve(href);
+    if (url !== null) seen.add(url);
+  }
+  return Array.from(seen);
+}

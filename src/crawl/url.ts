@@ -1,0 +1,284 @@
+/**
+ * URL normalisation for the frontier: WHATWG `new URL` semantics, http(s) only, fragment dropped.
+ *
+ * `new URL` costs about 3 µs per call, which dominates link extraction, so common hrefs are
+ * resolved by string concatenation when the result is provably what `new URL` would return:
+ * only lower-case `http://`/`https://` prefixes, plain lower-case DNS hosts without port or
+ * userinfo, and paths/queries made of characters `new URL` leaves untouched, without dot segments.
+ * Anything else (`%`, `\`, `.`-segments, upper case hosts, non-ASCII, whitespace, ports, IDN …)
+ * takes the `new URL` path. The equivalence is checked by the fuzz test in test/crawl/links.test.ts.
+ */
+
+const PATH_CHAR = 1;
+const QUERY_CHAR = 2;
+const HOST_CHAR = 4;
+
+/** Per ASCII code: which components may hold it unchanged by `new URL` (bit set above). */
+const CHAR_CLASS = buildCharClasses();
+
+function buildCharClasses(): Uint8Array {
+  const table = new Uint8Array(128);
+  const mark = (chars: string, bits: number): void => {
+    for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)] |= bits;
+  };
+  const lower = 'abcdefghijklmnopqrstuvwxyz';
+  const digits = '0123456789';
+  const alnum = lower + lower.toUpperCase() + digits;
+  // Neither the path nor the special-query percent-encode set contains these.
+  mark(alnum + "-._~!$&()*+,;=:@/", PATH_CHAR | QUERY_CHAR);
+  mark("'", PATH_CHAR); // in the special-query percent-encode set, not in the path one
+  mark('?%', QUERY_CHAR); // `%` is never re-encoded; in paths it may spell a dot segment (%2e)
+  mark(lower + digits + '-.', HOST_CHAR);
+  return table;
+}
+
+const SLASH = 47;
+const QUESTION = 63;
+const DOT = 46;
+const COLON = 58;
+
+const MAX_LABEL = 63;
+const MAX_HOST = 253;
+
+/** Base URL split into the pieces that relative references are appended to. */
+interface BaseParts {
+  /** `http:` or `https:` */
+  scheme: string;
+  /** `https://user@host:port` (no trailing slash). */
+  origin: string;
+  /** Base without fragment, for `#x` and empty references. */
+  noFragment: string;
+  /** Base without query and fragment, for `?q` references. */
+  noQuery: string;
+  /** Base up to and including the last `/` of its path, for `page.html` references. */
+  directory: string;
+}
+
+/** A resolver bound to one base URL; returns the normalised absolute http(s) URL or null. */
+export type UrlResolver = (raw: string) => string | null;
+
+/**
+ * Builds a resolver for many references against one base (what link extraction needs).
+ * `base` null or unparsable: only absolute references resolve.
+ */
+export function createResolver(base: string | URL | null | undefined): UrlResolver {
+  let baseUrl: URL | null = null;
+  if (base instanceof URL) baseUrl = base;
+  else if (typeof base === 'string') baseUrl = URL.canParse(base) ? new URL(base) : null;
+  const parts = baseUrl === null ? null : splitBase(baseUrl);
+  return (raw) => {
+    const fast = resolveFast(raw, parts);
+    return fast !== undefined ? fast : resolveSlow(raw, baseUrl);
+  };
+}
+
+/** Absolute, normalised http(s) URL or null (mailto:, javascript:, data:, tel:, ftp:, invalid, no host). */
+export function normalizeUrl(raw: string, base?: string | URL): string | null {
+  const fast = resolveFast(raw, null);
+  if (fast !== undefined) return fast;
+  if (base === undefined) return resolveSlow(raw, null);
+  return createResolver(base)(raw);
+}
+
+/** Host name of a normalised URL without re-parsing (fast path), lower-case, no port. */
+export function hostOf(normalizedUrl: string): string {
+  const schemeEnd = normalizedUrl.indexOf('//');
+  if (schemeEnd === -1) return '';
+  const start = schemeEnd + 2;
+  let end = start;
+  const n = normalizedUrl.length;
+  while (end < n) {
+    const c = normalizedUrl.charCodeAt(end);
+    if (c === SLASH || c === QUESTION || c === 35 /* # */ || c === 92 /* \ */) break;
+    end++;
+  }
+  const at = normalizedUrl.lastIndexOf('@', end - 1);
+  const hostStart = at >= start ? at + 1 : start;
+  if (normalizedUrl.charCodeAt(hostStart) === 91 /* [ */) {
+    const close = normalizedUrl.indexOf(']', hostStart);
+    return normalizedUrl.slice(hostStart, close === -1 || close > end ? end : close + 1).toLowerCase();
+  }
+  const colon = normalizedUrl.indexOf(':', hostStart);
+  return normalizedUrl.slice(hostStart, colon !== -1 && colon < end ? colon : end).toLowerCase();
+}
+
+/** Crawler-trap limits used by isLikelyTrap. */
+export const TRAP_LIMITS = Object.freeze({
+  /** URLs longer than this are traps. */
+  maxLength: 2048,
+  /** More non-empty path segments than this is a trap. */
+  maxSegments: 10,
+  /** The same segment this many times in a row is a trap. */
+  maxRepeatInRow: 3,
+  /** The same segment this many times anywhere in the path is a trap. */
+  maxRepeatOverall: 4,
+  /** More non-empty query parameters than this is a trap. */
+  maxQueryParams: 12,
+});
+
+/**
+ * True for URLs that look like crawler traps: length > 2048, a path segment repeated ≥ 3 times
+ * in a row or ≥ 4 times overall, more than 10 path segments, more than 12 query parameters.
+ * Segments are the non-empty pieces of the path between slashes; parameters the non-empty
+ * pieces of the query between `&`.
+ */
+export function isLikelyTrap(normalizedUrl: string): boolean {
+  if (normalizedUrl.length > TRAP_LIMITS.maxLength) return true;
+  const schemeEnd = normalizedUrl.indexOf('//');
+  const pathStart = normalizedUrl.indexOf('/', schemeEnd === -1 ? 0 : schemeEnd + 2);
+  const hash = normalizedUrl.indexOf('#');
+  const end = hash === -1 ? normalizedUrl.length : hash;
+  const q = normalizedUrl.indexOf('?');
+  const queryStart = q !== -1 && q < end ? q : -1;
+  if (queryStart !== -1) {
+    let params = 0;
+    for (const piece of normalizedUrl.slice(queryStart + 1, end).split('&')) {
+      if (piece.length > 0) params++;
+    }
+    if (params > TRAP_LIMITS.maxQueryParams) return true;
+  }
+  if (pathStart === -1 || (queryStart !== -1 && pathStart > queryStart)) return false;
+  const path = normalizedUrl.slice(pathStart, queryStart === -1 ? end : queryStart);
+  const segments = path.split('/').filter((s) => s.length > 0);
+  if (segments.length > TRAP_LIMITS.maxSegments) return true;
+  const counts = new Map<string, number>();
+  let run = 0;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i];
+    run = i > 0 && segments[i - 1] === seg ? run + 1 : 1;
+    if (run >= TRAP_LIMITS.maxRepeatInRow) return true;
+    const count = (counts.get(seg) ?? 0) + 1;
+    if (count >= TRAP_LIMITS.maxRepeatOverall) return true;
+    counts.set(seg, count);
+  }
+  return false;
+}
+
+function splitBase(url: URL): BaseParts | null {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  const href = url.href;
+  const hash = href.indexOf('#');
+  const noFragment = hash === -1 ? href : href.slice(0, hash);
+  const pathStart = noFragment.indexOf('/', url.protocol.length + 2);
+  const q = noFragment.indexOf('?');
+  const noQuery = q === -1 ? noFragment : noFragment.slice(0, q);
+  return {
+    scheme: url.protocol,
+    origin: noFragment.slice(0, pathStart),
+    noFragment,
+    noQuery,
+    directory: noQuery.slice(0, noQuery.lastIndexOf('/') + 1),
+  };
+}
+
+function resolveSlow(raw: string, base: URL | null): string | null {
+  let url: URL;
+  try {
+    url = base === null ? new URL(raw) : new URL(raw, base);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  const href = url.href;
+  const hash = href.indexOf('#');
+  return hash === -1 ? href : href.slice(0, hash);
+}
+
+/**
+ * The result `new URL` would give (fragment dropped) when it is provably the same,
+ * or undefined when the reference needs the full parser.
+ */
+function resolveFast(raw: string, base: BaseParts | null): string | null | undefined {
+  const hash = raw.indexOf('#');
+  const end = hash === -1 ? raw.length : hash;
+  if (end === 0) return base === null ? undefined : base.noFragment;
+  const c0 = raw.charCodeAt(0);
+  if (c0 === SLASH) {
+    if (end > 1 && raw.charCodeAt(1) === SLASH) {
+      if (base === null) return undefined;
+      const hostEnd = scanHost(raw, 2, end);
+      if (hostEnd === -1 || !scanPathAndQuery(raw, hostEnd, end, true)) return undefined;
+      return base.scheme + withRootPath(raw, hostEnd, end);
+    }
+    if (base === null || !scanPathAndQuery(raw, 0, end, true)) return undefined;
+    return base.origin + (end === raw.length ? raw : raw.slice(0, end));
+  }
+  if (c0 === QUESTION) {
+    if (base === null || !scanQuery(raw, 1, end)) return undefined;
+    return base.noQuery + (end === raw.length ? raw : raw.slice(0, end));
+  }
+  if (c0 === 104 /* h */ && raw.startsWith('http')) {
+    let hostStart = -1;
+    if (raw.startsWith('://', 4)) hostStart = 7;
+    else if (raw.startsWith('s://', 4)) hostStart = 8;
+    if (hostStart !== -1) {
+      const hostEnd = scanHost(raw, hostStart, end);
+      if (hostEnd === -1 || !scanPathAndQuery(raw, hostEnd, end, true)) return undefined;
+      return withRootPath(raw, hostEnd, end);
+    }
+  }
+  if (base === null || c0 >= 128 || (CHAR_CLASS[c0] & PATH_CHAR) === 0) return undefined;
+  if (!scanPathAndQuery(raw, 0, end, false)) return undefined;
+  return base.directory + (end === raw.length ? raw : raw.slice(0, end));
+}
+
+/** `raw[0, end)` with `/` inserted after the host when the path is empty, as `new URL` does. */
+function withRootPath(raw: string, hostEnd: number, end: number): string {
+  if (hostEnd === end || raw.charCodeAt(hostEnd) === QUESTION) {
+    return raw.slice(0, hostEnd) + '/' + raw.slice(hostEnd, end);
+  }
+  return end === raw.length ? raw : raw.slice(0, end);
+}
+
+/**
+ * End of a plain DNS host starting at `from` (index of the `/`, `?` or end that follows it),
+ * or -1 when the host needs the full parser (IPv4-looking, empty labels, `xn--`, port, …).
+ */
+function scanHost(raw: string, from: number, end: number): number {
+  let i = from;
+  let labelStart = from;
+  while (i < end) {
+    const c = raw.charCodeAt(i);
+    if (c === SLASH || c === QUESTION) break;
+    if (c >= 128 || (CHAR_CLASS[c] & HOST_CHAR) === 0) return -1;
+    if (c === DOT) {
+      if (i === labelStart || i - labelStart > MAX_LABEL) return -1;
+      labelStart = i + 1;
+    }
+    i++;
+  }
+  if (i === labelStart || i - labelStart > MAX_LABEL || i - from > MAX_HOST) return -1;
+  // The last label must start with a letter, or the WHATWG IPv4 parser takes the host.
+  const first = raw.charCodeAt(labelStart);
+  if (first < 97 || first > 122) return -1;
+  const punycode = raw.indexOf('xn--', from);
+  if (punycode !== -1 && punycode < i) return -1;
+  return i;
+}
+
+/**
+ * True when `raw[from, end)` (a path, then an optional `?query`) holds only characters
+ * `new URL` keeps unchanged and no segment starts with `.`. `absolute`: the path starts
+ * after a `/` or a host; otherwise it is a relative path where `:` before the query
+ * could be read as a scheme.
+ */
+function scanPathAndQuery(raw: string, from: number, end: number, absolute: boolean): boolean {
+  let prev = SLASH;
+  for (let i = from; i < end; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === QUESTION) return scanQuery(raw, i + 1, end);
+    if (c >= 128 || (CHAR_CLASS[c] & PATH_CHAR) === 0) return false;
+    if (c === DOT && prev === SLASH) return false;
+    if (c === COLON && !absolute) return false;
+    prev = c;
+  }
+  return true;
+}
+
+function scanQuery(raw: string, from: number, end: number): boolean {
+  for (let i = from; i < end; i++) {
+    const c = raw.charCodeAt(i);
+    if (c >= 128 || (CHAR_CLASS[c] & QUERY_CHAR) === 0) return false;
+  }
+  return true;
+}
