@@ -9,8 +9,8 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/schema.ts';
 import type { ApiMetrics } from '../metrics/registry.ts';
 import type { Store } from '../store/types.ts';
-import { handleError, handleNotFound } from './http-errors.ts';
-import { instrumentRequests } from './instrumentation.ts';
+import { handleError, handleFrameworkError, handleNotFound } from './http-errors.ts';
+import { createRequestInstrumentation } from './instrumentation.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { createValidatorCompiler } from './validation.ts';
@@ -40,12 +40,15 @@ export const API_VERSION = '0.1.0';
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const { store, metrics, registry, config } = deps;
+  const instrumentation = deps.instrument === false ? null : createRequestInstrumentation(metrics);
   const app: FastifyInstance = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: config.maxBodyRequestBytes,
     logController: new LogController({ disableRequestLogging: true }),
-    // Path ids are matched by the routes; an over-long path is simply not found.
-    routerOptions: { maxParamLength: 200 },
+    // Malformed percent-encoding and over-long path parameters are rejected by the router itself.
+    frameworkErrors: (err, request, reply) => {
+      instrumentation?.recordUnrouted(request.method, handleFrameworkError(err, reply));
+    },
   }) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(createValidatorCompiler());
@@ -64,7 +67,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     parseJson(request, body as string, done);
   });
 
-  if (deps.instrument !== false) instrumentRequests(app, metrics);
+  instrumentation?.attach(app);
 
   await app.register(swagger, {
     openapi: {

@@ -20,7 +20,6 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message?: string }> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'VALIDATION', message: 'The JSON body is empty' },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'VALIDATION', message: 'The body is not valid JSON' },
   FST_ERR_BAD_URL: { code: 'VALIDATION', message: 'The request URL is malformed' },
-  FST_ERR_ASYNC_CONSTRAINT: { code: 'VALIDATION' },
   FST_ERR_NOT_FOUND: { code: 'NOT_FOUND' },
 };
 
@@ -65,6 +64,17 @@ export function handleNotFound(request: FastifyRequest, reply: FastifyReply): Ht
   reply.code(404);
   const path = request.url.length > 120 ? `${request.url.slice(0, 120)}…` : request.url;
   return { error: { code: 'NOT_FOUND', message: `No route for ${request.method} ${path}` } };
+}
+
+/**
+ * Answers the errors Fastify's router raises before any route or hook runs (malformed
+ * percent-encoding → 400 VALIDATION, a path parameter over the length limit → 404 NOT_FOUND).
+ * Returns the status sent.
+ */
+export function handleFrameworkError(err: FastifyError, reply: FastifyReply): number {
+  const owl = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new OwlError('NOT_FOUND') : toOwlError(err);
+  reply.code(owl.status).send(owl.toJSON());
+  return owl.status;
 }
 
 /** Programming errors that must surface as 500, not hide behind a 503. */

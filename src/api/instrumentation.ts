@@ -24,12 +24,19 @@ type RequestMetrics = Pick<ApiMetrics, 'apiRequestLatency' | 'httpRequests' | 'h
 const kInFlight = Symbol('owl.inFlight');
 type Tracked = FastifyRequest & { [kInFlight]?: boolean };
 
-/** Registers the hooks on `app` (call before routes are added so every route is covered). */
-export function instrumentRequests(app: FastifyInstance, metrics: RequestMetrics): void {
+export interface RequestInstrumentation {
+  /** Adds the hooks to `app` (call before routes are added so every route is covered). */
+  attach(app: FastifyInstance): void;
+  /** Counts a request answered outside the hooks (Fastify's framework errors: bad URL, over-long parameter). */
+  recordUnrouted(method: string, status: number): void;
+}
+
+export function createRequestInstrumentation(metrics: RequestMetrics): RequestInstrumentation {
   const children = new Map<string, Children>();
   const inFlight = metrics.httpRequestsInFlight;
 
-  function childrenFor(method: string, route: string, status: number): Children {
+  function record(rawMethod: string, route: string, status: number, seconds: number): void {
+    const method = KNOWN_METHODS.has(rawMethod) ? rawMethod : 'OTHER';
     const key = `${method}|${route}|${status}`;
     let c = children.get(key);
     if (c === undefined) {
@@ -37,36 +44,41 @@ export function instrumentRequests(app: FastifyInstance, metrics: RequestMetrics
       c = { latency: metrics.apiRequestLatency.labels(labels), requests: metrics.httpRequests.labels(labels) };
       children.set(key, c);
     }
-    return c;
+    c.latency.observe(seconds);
+    c.requests.inc();
   }
 
-  function leave(request: Tracked): boolean {
-    if (request[kInFlight] !== true) return false;
+  function leave(request: Tracked): void {
+    if (request[kInFlight] !== true) return;
     request[kInFlight] = false;
     inFlight.dec();
-    return true;
   }
 
-  app.addHook('onRequest', (request: Tracked, _reply, done) => {
-    request[kInFlight] = true;
-    inFlight.inc();
-    done();
-  });
+  return {
+    attach(app) {
+      app.addHook('onRequest', (request: Tracked, _reply, done) => {
+        request[kInFlight] = true;
+        inFlight.inc();
+        done();
+      });
 
-  app.addHook('onResponse', (request: Tracked, reply: FastifyReply, done) => {
-    leave(request);
-    const method = KNOWN_METHODS.has(request.method) ? request.method : 'OTHER';
-    // Not-found replies have no route template; their raw paths must never become label values.
-    const route = request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE);
-    const c = childrenFor(method, route, reply.statusCode);
-    c.latency.observe(reply.elapsedTime / 1000);
-    c.requests.inc();
-    done();
-  });
+      app.addHook('onResponse', (request: Tracked, reply: FastifyReply, done) => {
+        leave(request);
+        // Not-found replies have no route template; their raw paths must never become label values.
+        const route = request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE);
+        record(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+        done();
+      });
 
-  // A client that hangs up before the reply is written never reaches onResponse.
-  app.addHook('onRequestAbort', (request: Tracked, done) => {
-    leave(request);
-    done();
-  });
+      // A client that hangs up before the reply is written never reaches onResponse.
+      app.addHook('onRequestAbort', (request: Tracked, done) => {
+        leave(request);
+        done();
+      });
+    },
+    recordUnrouted(method, status) {
+      // Rejected by the router before any hook ran: no start time exists, and the work done is nil.
+      record(method, UNMATCHED_ROUTE, status, 0);
+    },
+  };
 }

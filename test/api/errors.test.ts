@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { json, makeApp, type TestApp } from './helpers.ts';
+import { json, makeApp, metricValue, type TestApp } from './helpers.ts';
 
 describe('errors: bad input never yields a 5xx', () => {
   let t: TestApp;
@@ -75,6 +75,16 @@ describe('errors: bad input never yields a 5xx', () => {
       assert.equal(res.statusCode, 404, `${method} ${url}`);
       assert.equal(res.json().error.code, 'NOT_FOUND');
     }
+  });
+
+  it('answers what the router rejects itself in the same shape, and counts it as unmatched', async () => {
+    const badEncoding = await t.app.inject({ method: 'GET', url: '/jobs/%zz' });
+    assert.equal(badEncoding.statusCode, 400);
+    assert.equal(badEncoding.json().error.code, 'VALIDATION');
+    const longId = await t.app.inject({ method: 'GET', url: `/jobs/${'a'.repeat(300)}` });
+    assert.equal(longId.statusCode, 404);
+    assert.equal(longId.json().error.code, 'NOT_FOUND');
+    assert.equal(await metricValue(t.registry, 'http_requests_total', { method: 'GET', route: 'unmatched', status_code: '400' }), 1);
   });
 
   it('validates query strings with coercion and names the parameter', async () => {

@@ -73,6 +73,30 @@ describe('request instrumentation', () => {
     }
   });
 
+  it('takes a request out of http_requests_in_flight when its client hangs up', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    const local = await makeApp({ ready: () => held, readyTimeoutMs: 60_000 });
+    try {
+      const base = await local.app.listen({ host: '127.0.0.1', port: 0 });
+      const inFlight = async () => (await metricValue(local.registry, 'http_requests_in_flight')) ?? 0;
+      const until = async (want: number) => {
+        for (let i = 0; i < 500 && (await inFlight()) !== want; i++) await new Promise((r) => setTimeout(r, 5));
+      };
+      const ac = new AbortController();
+      const pending = fetch(`${base}/readyz`, { signal: ac.signal }).catch((err: Error) => err.name);
+      await until(1);
+      assert.equal(await inFlight(), 1);
+      ac.abort();
+      assert.equal(await pending, 'AbortError');
+      await until(0);
+      assert.equal(await inFlight(), 0);
+    } finally {
+      release();
+      await local.app.close();
+    }
+  });
+
   it('records nothing when instrumentation is off', async () => {
     const local = await makeApp({ instrument: false });
     try {
