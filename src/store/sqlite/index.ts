@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { OwlError } from '../../errors.ts';
+import type {
+  ClaimOptions,
+  FrontierEntry,
+  Job,
+  JobOptions,
+  JobStatus,
+  ListOptions,
+  NewJob,
+  Outcome,
+  Page,
+  ProxyHealth,
+  SettleResult,
+  Store,
+  StoreStats,
+} from '../types.ts';
+import { claimEntries } from './claim.ts';
+import { returnLeases, type Core, type LeasedRow } from './leases.ts';
+import { runMigrations } from './migrations.ts';
+import { isLive, toJob, toPage, toProxyHealth, type JobRow, type PageRow, type ProxyRow } from './rows.ts';
+import { settleOutcomes } from './settle.ts';
+import { prepareStatements, type Statements } from './statements.ts';
+
+export interface SqliteStoreOptions {
+  /** Database file (its folder is created) or ':memory:' for a private in-memory database. */
+  path: string;
+  /** How long a writer waits for another connection's write lock before failing with STORE_UNAVAILABLE. Default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+/** The embedded store: one better-sqlite3 connection, WAL, every writer in a BEGIN IMMEDIATE transaction. */
+export function openSqliteStore(opts: SqliteStoreOptions): Store {
+  return new SqliteStore(opts);
+}
+
+const BUSY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_IOERR']);
+
+/** Lock contention and I/O trouble are the store being unavailable (retryable); anything else is a bug and propagates. */
+function translate(e: unknown): unknown {
+  if (e instanceof Database.SqliteError && [...BUSY_CODES].some((c) => e.code.startsWith(c))) {
+    return new OwlError('STORE_UNAVAILABLE', `SQLite: ${e.message}`, { sqliteCode: e.code }, { cause: e });
+  }
+  if (e instanceof TypeError && /database connection is not open/i.test(e.message)) {
+    return new OwlError('STORE_UNAVAILABLE', 'The SQLite store is closed', {}, { cause: e });
+  }
+  return e;
+}
+
+function hostnameOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch (e) {
+    throw new OwlError('INVALID_URL', `Not an absolute URL: ${url}`, { url }, { cause: e });
+  }
+}
+
+class SqliteStore implements Store, Core {
+  readonly backend = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private statements: Statements | undefined;
+  private readonly jobInfoCache = new Map<number, { id: string; options: JobOptions }>();
+  private readonly tx: {
+    createJob: (job: NewJob, now: number) => JobRow;
+    claim: (opts: ClaimOptions, now: number) => FrontierEntry[];
+    settle: (outcomes: Outcome[], now: number) => SettleResult;
+    end: (id: string, status: JobStatus, reason: string, now: number) => JobRow | undefined;
+    extend: (entries: { id: number; leaseToken: string }[], until: number) => void;
+    returnWhere: (rows: () => LeasedRow[]) => number;
+  };
+
+  constructor(opts: SqliteStoreOptions) {
+    const memory = opts.path === ':memory:' || opts.path === '';
+    if (!memory) mkdirSync(path.dirname(path.resolve(opts.path)), { recursive: true });
+    this.db = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 5000 });
+    if (!memory) this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('temp_store = MEMORY');
+    // Writers take the lock up front (BEGIN IMMEDIATE): a deferred transaction that upgrades to a writer can fail with SQLITE_BUSY at once.
+    const immediate = <A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) => {
+      const t = this.db.transaction(fn);
+      return (...args: A) => t.immediate(...args);
+    };
+    this.tx = {
+      createJob: immediate((job: NewJob, now: number) => this.insertJob(job, now)),
+      claim: immediate((o: ClaimOptions, now: number) => claimEntries(this, o, now)),
+      settle: immediate((outcomes: Outcome[], now: number) => settleOutcomes(this, outcomes, now)),
+      end: immediate((id: string, status: JobStatus, reason: string, now: number) => this.endJob(id, status, reason, now)),
+      extend: immediate((entries: { id: number; leaseToken: string }[], until: number) => {
+        for (const e of entries) this.s.extendLease.run(until, e.id, e.leaseToken);
+      }),
+      returnWhere: immediate((rows: () => LeasedRow[]) => {
+        const found = rows();
+        returnLeases(this, found);
+        return found.length;
+      }),
+    };
+  }
+
+  /** Prepared on first use: the tables exist only after migrate(). */
+  get s(): Statements {
+    this.statements ??= prepareStatements(this.db);
+    return this.statements;
+  }
+
+  jobInfo(seq: number): { id: string; options: JobOptions } {
+    let info = this.jobInfoCache.get(seq);
+    if (!info) {
+      const row = this.s.jobInfo.get(seq) as { id: string; options: string };
+      info = { id: row.id, options: JSON.parse(row.options) as JobOptions };
+      this.jobInfoCache.set(seq, info);
+    }
+    return info;
+  }
+
+  private run<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (e) {
+      return Promise.reject(translate(e));
+    }
+  }
+
+  migrate(): Promise<{ applied: number[]; version: number }> {
+    return this.run(() => runMigrations(this.db));
+  }
+
+  ping(): Promise<void> {
+    return this.run(() => {
+      this.db.prepare('SELECT 1').get();
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+
+  private insertJob(job: NewJob, now: number): JobRow {
+    const { s } = this;
+    const id = randomUUID();
+    const o = job.options;
+    const seq = Number(
+      s.insertJob.run(id, o.mode, o.maxPages, o.maxDepth, JSON.stringify(job.seeds), JSON.stringify(o), job.source, now).lastInsertRowid,
+    );
+    let admitted = 0;
+    for (const url of job.seeds) {
+      if (admitted >= o.maxPages) break;
+      const host = hostnameOf(url);
+      const info = s.insertEntry.run(seq, url, host, 0);
+      if (info.changes === 0) continue;
+      admitted++;
+      s.touchHost.run(host, 0, Number(info.lastInsertRowid));
+    }
+    s.addJobCounts.run(admitted, admitted, seq);
+    return s.jobBySeq.get(seq) as JobRow;
+  }
+
+  private endJob(id: string, status: JobStatus, reason: string, now: number): JobRow | undefined {
+    const { s } = this;
+    const row = s.jobById.get(id) as JobRow | undefined;
+    if (!row || !isLive(row.status)) return row;
+    const hosts = s.hostsOfQueued.all(row.seq) as string[];
+    s.dropQueued.run(row.seq);
+    s.endJob.run(status, reason, now, row.seq);
+    for (const host of hosts) s.resetHostHead.run({ host });
+    return s.jobBySeq.get(row.seq) as JobRow;
+  }
+
+  createJob(job: NewJob, now: number = Date.now()): Promise<Job> {
+    return this.run(() => toJob(this.tx.createJob(job, now)));
+  }
+
+  getJob(id: string): Promise<Job | undefined> {
+    return this.run(() => {
+      const row = this.s.jobById.get(id) as JobRow | undefined;
+      return row && toJob(row);
+    });
+  }
+
+  listJobs(opts: ListOptions & { status?: JobStatus }): Promise<Job[]> {
+    return this.run(() => {
+      const { s } = this;
+      const after = opts.after === undefined ? undefined : String(opts.after);
+      let rows: unknown[];
+      if (opts.status === undefined) rows = after === undefined ? s.listJobs.all(opts.limit) : s.listJobsAfter.all(after, opts.limit);
+      else if (after === undefined) rows = s.listJobsByStatus.all(opts.status, opts.limit);
+      else rows = s.listJobsByStatusAfter.all(opts.status, after, opts.limit);
+      return (rows as JobRow[]).map(toJob);
+    });
+  }
+
+  cancelJob(id: string, reason?: string, now: number = Date.now()): Promise<Job | undefined> {
+    return this.run(() => {
+      const row = this.tx.end(id, 'cancelled', reason ?? 'cancelled', now);
+      return row && toJob(row);
+    });
+  }
+
+  failJob(id: string, reason: string, now: number = Date.now()): Promise<Job | undefined> {
+    return this.run(() => {
+      const row = this.tx.end(id, 'failed', reason, now);
+      return row && toJob(row);
+    });
+  }
+
+  claim(opts: ClaimOptions): Promise<FrontierEntry[]> {
+    return this.run(() => this.tx.claim(opts, opts.now ?? Date.now()));
+  }
+
+  settle(outcomes: Outcome[], now: number = Date.now()): Promise<SettleResult> {
+    return this.run(() => (outcomes.length === 0 ? { accepted: [], enqueued: 0, finishedJobs: [] } : this.tx.settle(outcomes, now)));
+  }
+
+  extendLeases(entries: Pick<FrontierEntry, 'id' | 'leaseToken'>[], leaseMs: number, now: number = Date.now()): Promise<void> {
+    return this.run(() => {
+      if (entries.length > 0) this.tx.extend(entries, now + leaseMs);
+    });
+  }
+
+  releaseLeases(workerId: string): Promise<number> {
+    return this.run(() => this.tx.returnWhere(() => this.s.workerLeases.all(workerId) as LeasedRow[]));
+  }
+
+  requeueExpired(now: number = Date.now()): Promise<number> {
+    return this.run(() => this.tx.returnWhere(() => this.s.expiredLeases.all(now) as LeasedRow[]));
+  }
+
+  deferHost(host: string, until: number): Promise<void> {
+    return this.run(() => {
+      this.s.deferHost.run(host, until);
+    });
+  }
+
+  listPages(jobId: string, opts: ListOptions): Promise<Page[]> {
+    return this.run(() => {
+      const after = opts.after === undefined ? 0 : Number(opts.after);
+      return (this.s.listPages.all(jobId, after, opts.limit) as PageRow[]).map((row) => toPage(row, jobId));
+    });
+  }
+
+  recordProxyHealth(h: ProxyHealth): Promise<void> {
+    return this.run(() => {
+      this.s.upsertProxy.run(h.proxy, h.failures, h.cooldownUntil, h.lastError);
+    });
+  }
+
+  listProxyHealth(): Promise<ProxyHealth[]> {
+    return this.run(() => (this.s.listProxies.all() as ProxyRow[]).map(toProxyHealth));
+  }
+
+  stats(): Promise<StoreStats> {
+    return this.run(() => {
+      const row = this.s.stats.get() as { jobs: number; depth: number };
+      return { jobsInQueue: row.jobs, queueDepth: row.depth };
+    });
+  }
+}

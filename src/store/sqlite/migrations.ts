@@ -1,0 +1,130 @@
+import type Database from 'better-sqlite3';
+import { OwlError } from '../../errors.ts';
+
+/**
+ * Frontier entry states, stored as small integers so the partial indexes stay compact.
+ * DROPPED marks URLs of a cancelled or operator-failed job that were never fetched.
+ */
+export const STATE = { QUEUED: 0, LEASED: 1, DONE: 2, FAILED: 3, DROPPED: 4 } as const;
+
+interface Migration {
+  version: number;
+  sql: string;
+}
+
+/** Numbered migrations, applied in order, each in its own transaction. Never edit one that has shipped: add a new one. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE jobs (
+        seq         INTEGER PRIMARY KEY,
+        id          TEXT NOT NULL UNIQUE,
+        status      TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+        mode        TEXT NOT NULL,
+        max_pages   INTEGER NOT NULL,
+        max_depth   INTEGER NOT NULL,
+        seeds       TEXT NOT NULL,
+        options     TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        started_at  INTEGER,
+        finished_at INTEGER,
+        reason      TEXT,
+        admitted    INTEGER NOT NULL DEFAULT 0,
+        queued      INTEGER NOT NULL DEFAULT 0,
+        in_flight   INTEGER NOT NULL DEFAULT 0,
+        fetched     INTEGER NOT NULL DEFAULT 0,
+        failed      INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX jobs_status ON jobs (status, seq);
+
+      -- Politeness state per host name, shared by every job and worker.
+      -- in_flight counts unexpired leases (expired ones are returned before each claim);
+      -- head_id is the oldest queued entry of the host, NULL when none waits.
+      CREATE TABLE hosts (
+        host          TEXT PRIMARY KEY,
+        next_fetch_at INTEGER NOT NULL DEFAULT 0,
+        in_flight     INTEGER NOT NULL DEFAULT 0,
+        head_id       INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX hosts_head ON hosts (head_id) WHERE head_id IS NOT NULL;
+
+      CREATE TABLE frontier (
+        id          INTEGER PRIMARY KEY,
+        job_seq     INTEGER NOT NULL REFERENCES jobs (seq),
+        url         TEXT NOT NULL,
+        host        TEXT NOT NULL,
+        depth       INTEGER NOT NULL,
+        state       INTEGER NOT NULL DEFAULT 0,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        not_before  INTEGER NOT NULL DEFAULT 0,
+        lease_token TEXT,
+        lease_until INTEGER,
+        worker_id   TEXT,
+        last_error  TEXT
+      );
+      CREATE UNIQUE INDEX frontier_job_url ON frontier (job_seq, url);
+      CREATE INDEX frontier_ready ON frontier (host, id) WHERE state = 0;
+      CREATE INDEX frontier_leased ON frontier (lease_until) WHERE state = 1;
+
+      CREATE TABLE pages (
+        id           INTEGER PRIMARY KEY,
+        job_seq      INTEGER NOT NULL REFERENCES jobs (seq),
+        url          TEXT NOT NULL,
+        final_url    TEXT,
+        status_code  INTEGER,
+        title        TEXT,
+        bytes        INTEGER NOT NULL,
+        fetch_ms     INTEGER NOT NULL,
+        error_code   TEXT,
+        content_type TEXT,
+        mode         TEXT NOT NULL,
+        links_found  INTEGER NOT NULL,
+        depth        INTEGER NOT NULL,
+        fetched_at   INTEGER NOT NULL
+      );
+      CREATE INDEX pages_job ON pages (job_seq, id);
+
+      CREATE TABLE proxy_health (
+        proxy          TEXT PRIMARY KEY,
+        failures       INTEGER NOT NULL,
+        cooldown_until INTEGER NOT NULL,
+        last_error     TEXT
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Applies pending migrations; refuses (SCHEMA_TOO_NEW) a database migrated by a newer program. */
+export function runMigrations(db: Database.Database, now: number = Date.now()): { applied: number[]; version: number } {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  const appliedVersions = db.prepare('SELECT version FROM schema_migrations').pluck();
+  const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+  const applied: number[] = [];
+  const check = (): Set<number> => {
+    const present = new Set(appliedVersions.all() as number[]);
+    const newest = Math.max(0, ...present);
+    if (newest > LATEST_VERSION) {
+      throw new OwlError('SCHEMA_TOO_NEW', `The database schema is at version ${newest}; this program knows up to ${LATEST_VERSION}`, {
+        databaseVersion: newest,
+        codeVersion: LATEST_VERSION,
+      });
+    }
+    return present;
+  };
+  check();
+  for (const m of MIGRATIONS) {
+    // Re-checked inside the write transaction so two processes migrating at once apply each step once.
+    const step = db.transaction(() => {
+      if (check().has(m.version)) return false;
+      db.exec(m.sql);
+      record.run(m.version, now);
+      return true;
+    });
+    if (step.immediate()) applied.push(m.version);
+  }
+  return { applied, version: LATEST_VERSION };
+}
