@@ -248,6 +248,64 @@ describe('Alertmanager', () => {
   });
 });
 
+describe('Alertmanager inhibition (real alertmanager on loopback)', () => {
+  const storage = mkdtempSync(join(tmpdir(), 'owl-am-'));
+  let am: ChildProcess | undefined;
+  let base = '';
+
+  before(async () => {
+    requireBinary('prometheus-alertmanager');
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    am = spawn('prometheus-alertmanager', [`--config.file=${AM_CONFIG}`, `--storage.path=${storage}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='], { stdio: 'ignore' });
+    for (let attempt = 0; attempt < 50; attempt++) {
+      if (await fetch(`${base}/-/ready`).then((r) => r.ok).catch(() => false)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.fail('alertmanager did not become ready');
+  });
+
+  after(async () => {
+    if (am && am.exitCode === null) {
+      const exited = new Promise((resolve) => am?.once('exit', resolve));
+      am.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(storage, { recursive: true, force: true });
+  });
+
+  it('mutes the dependent alerts and nothing else', async () => {
+    const alert = (labels: Record<string, string>) => ({ labels, annotations: { summary: 'test' } });
+    const posted = await fetch(`${base}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([
+        alert({ alertname: 'PostgresDown', job: 'postgres', instance: 'postgres-exporter:9187', severity: 'critical', component: 'postgres' }),
+        alert({ alertname: 'PostgresConnectionsSaturated', instance: 'postgres-exporter:9187', severity: 'warning', component: 'postgres' }),
+        alert({ alertname: 'TargetDown', job: 'api', instance: 'api:8000', severity: 'warning', component: 'monitoring' }),
+        alert({ alertname: 'APIHighLatency', job: 'api', severity: 'warning', component: 'api' }),
+        alert({ alertname: 'WorkerDown', job: 'workers', instance: '172.20.0.6:9000', severity: 'warning', component: 'crawler' }),
+        alert({ alertname: 'TargetDown', job: 'workers', instance: '172.20.0.6:9000', severity: 'warning', component: 'monitoring' }),
+        alert({ alertname: 'Worker429Spike', site: 'example.com', severity: 'warning', component: 'crawler' }),
+      ]),
+    });
+    assert.equal(posted.status, 200);
+    const alerts = (await (await fetch(`${base}/api/v2/alerts`)).json()) as { labels: Record<string, string>; status: { inhibitedBy: string[] } }[];
+    const muted = alerts
+      .map((a) => `${a.labels.alertname}/${a.labels.job ?? ''}:${a.status.inhibitedBy.length > 0 ? 'muted' : 'active'}`)
+      .sort();
+    assert.deepEqual(muted, [
+      'APIHighLatency/api:muted',
+      'PostgresConnectionsSaturated/:muted',
+      'PostgresDown/postgres:active',
+      'TargetDown/api:active',
+      'TargetDown/workers:muted',
+      'Worker429Spike/:active',
+      'WorkerDown/workers:active',
+    ]);
+  });
+});
+
 describe('blackbox-exporter', () => {
   it('accepts monitoring/blackbox/config.yml with http_2xx and tcp_connect', () => {
     requireBinary('prometheus-blackbox-exporter');
