@@ -1,0 +1,153 @@
+/**
+ * Submits crawl jobs to the API so every dashboard panel moves, and drives the scenario that
+ * trips a chosen alert. Seeds point at the demo site (demo-site.ts); its paths decide what the
+ * crawler meets. Two host names (127.0.0.1 and localhost) give two `site` label values.
+ */
+
+/** Alerts a crawl alone can trip, and the seeds that do it (thresholds from rules.yml). */
+export const TRIPPABLE_ALERTS = ['Worker429Spike', 'Worker403Spike', 'CaptchaSpike', 'CrawlStalled'] as const;
+export type TrippableAlert = (typeof TRIPPABLE_ALERTS)[number];
+
+export interface JobRequest {
+  seeds: string[];
+  maxPages?: number;
+  maxDepth?: number;
+  source?: string;
+}
+
+export interface SubmittedJob {
+  id: string;
+  status?: string;
+}
+
+/** POST /jobs; throws with the API's error body on a non-201 answer. */
+export async function submitJob(apiUrl: string, job: JobRequest): Promise<SubmittedJob> {
+  const res = await fetch(`${apiUrl}/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(job),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await res.json()) as SubmittedJob & { error?: { code: string; message: string } };
+  if (res.status !== 201) throw new Error(`POST /jobs answered ${res.status}: ${body.error?.code ?? ''} ${body.error?.message ?? ''}`);
+  return body;
+}
+
+/** POST /jobs/:id/fail (plan §10: record a failed job with a reason). */
+export async function failJob(apiUrl: string, id: string, reason: string): Promise<number> {
+  const res = await fetch(`${apiUrl}/jobs/${id}/fail`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ reason }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+function urls(base: string, kind: string, count: number, offset = 0): string[] {
+  return Array.from({ length: count }, (_, i) => `${base}/${kind}/${offset + i}`);
+}
+
+/** The other host name of the same loopback site, so dashboards show two `site` values. */
+export function otherHost(siteUrl: string): string {
+  return siteUrl.replace('://127.0.0.1:', '://localhost:');
+}
+
+let round = 0;
+
+/**
+ * One round of ordinary traffic: a link-following crawl on both host names plus a few blocked,
+ * rate-limited, captcha and slow pages — below every alert threshold per 5 minutes when sent
+ * every 30 s or more.
+ */
+export function mixedJobs(siteUrl: string): JobRequest[] {
+  const r = round++;
+  return [
+    { seeds: [`${siteUrl}/page/${(r * 7) % 200}`], maxPages: 40, maxDepth: 3, source: 'demo' },
+    { seeds: [`${otherHost(siteUrl)}/page/${(r * 11) % 200}`], maxPages: 20, maxDepth: 2, source: 'demo-localhost' },
+    {
+      seeds: [...urls(siteUrl, 'blocked', 1, r), ...urls(siteUrl, 'limited', 1, r), ...urls(siteUrl, 'captcha', 1, r), ...urls(siteUrl, 'slow', 1, r)],
+      maxPages: 4,
+      maxDepth: 0,
+      source: 'demo-noise',
+    },
+  ];
+}
+
+/** Seeds that trip `alert` on the demo site (each URL is one or more matching responses). */
+export function tripJobs(siteUrl: string, alert: TrippableAlert, offset = 0): JobRequest[] {
+  switch (alert) {
+    case 'Worker429Spike':
+      return [{ seeds: urls(siteUrl, 'limited', 15, offset), maxPages: 15, maxDepth: 0, source: 'trip-429' }];
+    case 'Worker403Spike':
+      return [{ seeds: urls(siteUrl, 'blocked', 15, offset), maxPages: 15, maxDepth: 0, source: 'trip-403' }];
+    case 'CaptchaSpike':
+      return [{ seeds: urls(siteUrl, 'captcha', 10, offset), maxPages: 10, maxDepth: 0, source: 'trip-captcha' }];
+    case 'CrawlStalled':
+      // Slow pages keep URLs waiting while nothing completes; the rule needs 10 quiet minutes.
+      return [{ seeds: urls(siteUrl, 'slow', 200, offset), maxPages: 200, maxDepth: 0, source: 'trip-stalled' }];
+  }
+}
+
+export function isTrippable(name: string): name is TrippableAlert {
+  return (TRIPPABLE_ALERTS as readonly string[]).includes(name);
+}
+
+export interface DriverOptions {
+  apiUrl: string;
+  siteUrl: string;
+  /** Gap between rounds of ordinary traffic in ms (default 30000). */
+  intervalMs?: number;
+  /** Alert to trip once at start, then every round. */
+  trip?: TrippableAlert;
+  /** Where progress lines go (default console.log). */
+  log?: (line: string) => void;
+}
+
+/** Runs rounds of traffic until stopped. */
+export class DemoDriver {
+  private timer: NodeJS.Timeout | undefined;
+  private rounds = 0;
+  private stopped = false;
+
+  constructor(private readonly o: DriverOptions) {}
+
+  async round(): Promise<void> {
+    const jobs = [...mixedJobs(this.o.siteUrl), ...(this.o.trip ? tripJobs(this.o.siteUrl, this.o.trip, this.rounds * 20) : [])];
+    const log = this.o.log ?? console.log;
+    for (const job of jobs) {
+      try {
+        const { id } = await submitJob(this.o.apiUrl, job);
+        log(`job ${id} (${job.source}, ${job.seeds.length} seeds)`);
+      } catch (err) {
+        log(`submit failed: ${(err as Error).message}`);
+      }
+    }
+    // An operator-failed job so jobs_failed_total{reason} moves too.
+    try {
+      const { id } = await submitJob(this.o.apiUrl, { seeds: [`${this.o.siteUrl}/page/0`], maxPages: 1, source: 'demo-failed' });
+      await failJob(this.o.apiUrl, id, 'demo_operator');
+    } catch (err) {
+      log(`fail-job round failed: ${(err as Error).message}`);
+    }
+    this.rounds++;
+  }
+
+  start(): void {
+    const tick = async () => {
+      if (this.stopped) return;
+      await this.round();
+      if (!this.stopped) {
+        this.timer = setTimeout(tick, this.o.intervalMs ?? 30_000);
+        this.timer.unref();
+      }
+    };
+    void tick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+}

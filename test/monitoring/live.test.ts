@@ -1,0 +1,265 @@
+/**
+ * The whole monitoring path, live: `owl serve` and the real Debian binaries (Prometheus,
+ * Alertmanager, node/postgres/redis/blackbox exporters) on loopback ports picked at run time,
+ * scraping and evaluating every second, with Alertmanager delivering to a webhook this test runs.
+ *
+ * Rules: the committed files, with `for:` shortened to 0s for the alerts driven here (see
+ * FOR_OVERRIDES); expressions are untouched. The spike alerts look back 5 minutes
+ * (`increase(...[5m])`), so after their cause stops, the test deletes the history of those
+ * counters through Prometheus's TSDB admin API instead of waiting 5 minutes for it to age out.
+ *
+ * Processes: `api` is the service under test (embedded store). Two more `owl serve` instances stand
+ * in for workers in the `workers` job (file_sd): `worker-proxy` has three dead proxies (ProxyPoolLow)
+ * and `worker-spare` is killed for WorkerDown. PostgreSQL is reached by postgres_exporter through a
+ * relay the test cuts for PostgresDown; the shared server is never stopped.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildDashboards } from '../../monitoring/grafana/src/build.ts';
+import { exporterOf } from '../../monitoring/grafana/src/exporter-metrics.ts';
+import { metricNames } from '../../monitoring/grafana/src/promql.ts';
+import { MONITORING_DIR, REPO_ROOT, alertmanagerSecretNames, nativeAlertmanagerConfig, nativePrometheusConfig, type NativePorts } from '../../scripts/monitor/native-config.ts';
+import { monitoringProcesses } from '../../scripts/monitor/native-stack.ts';
+import { startDemoSite, type DemoSite } from '../../src/demo/demo-site.ts';
+import { failJob, mixedJobs, otherHost, submitJob, tripJobs } from '../../src/demo/driver.ts';
+import { Managed, PrometheusClient, Relay, WebhookReceiver, answers, copyRules, freePort, sleep, waitFor } from './harness.ts';
+
+/** Alerts driven here, with the `for:` they get in the test copy of the rules. */
+const FOR_OVERRIDES: Record<string, string> = {
+  TargetDown: '0s',
+  WorkerDown: '0s',
+  PostgresDown: '0s',
+  ProxyPoolLow: '0s',
+};
+
+/** Dashboards whose exporter cannot run here, with the reason. */
+const EXEMPT_EXPORTERS: Record<string, string> = {
+  cadvisor: 'cAdvisor needs a container runtime (Docker); none exists on this host',
+};
+
+/** The owl entry point; OWL_LIVE_BIN runs the test against another build (default bin/owl.js). */
+const OWL = process.env.OWL_LIVE_BIN ?? join(REPO_ROOT, 'bin', 'owl.js');
+
+describe('live monitoring stack', { timeout: 240_000 }, () => {
+  let dir = '';
+  let site: DemoSite;
+  let relay: Relay;
+  let webhook: WebhookReceiver;
+  let prom: PrometheusClient;
+  let ports: NativePorts;
+  let apiUrl = '';
+  let workerProxyUrl = '';
+  const processes = new Map<string, Managed>();
+  const started = Date.now();
+
+  const proc = (name: string): Managed => {
+    const p = processes.get(name);
+    assert.ok(p, `no process ${name}`);
+    return p;
+  };
+
+  function owlServe(name: string, port: number, env: Record<string, string> = {}): Managed {
+    const dataDir = join(dir, name);
+    mkdirSync(dataDir, { recursive: true });
+    return new Managed(
+      {
+        name,
+        command: process.execPath,
+        args: [OWL, 'serve', '--port', String(port)],
+        env: {
+          OWL_DATA_DIR: dataDir,
+          OWL_ALLOW_PRIVATE_TARGETS: 'true',
+          OWL_HOST_DELAY_MS: '0',
+          OWL_LOG_LEVEL: 'warn',
+          OWL_RETRY_BASE_MS: '200',
+          OWL_RETRY_MAX_MS: '1000',
+          ...env,
+        },
+      },
+      dir,
+    );
+  }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'owl-live-monitoring-'));
+    site = await startDemoSite({ slowMs: 300 });
+    relay = new Relay(5432);
+    await relay.start();
+    webhook = new WebhookReceiver();
+    await webhook.start();
+
+    ports = {
+      prometheus: await freePort(),
+      alertmanager: await freePort(),
+      api: await freePort(),
+      node: await freePort(),
+      postgresExporter: await freePort(),
+      redisExporter: await freePort(),
+      blackbox: await freePort(),
+      postgres: 5432,
+      redis: 6379,
+    };
+    const workerProxyPort = await freePort();
+    const workerSparePort = await freePort();
+    const deadProxies = await Promise.all([freePort(), freePort(), freePort()]);
+    apiUrl = `http://127.0.0.1:${ports.api}`;
+    workerProxyUrl = `http://127.0.0.1:${workerProxyPort}`;
+
+    const rulesDir = join(dir, 'rules');
+    await copyRules(join(MONITORING_DIR, 'prometheus', 'rules'), rulesDir, FOR_OVERRIDES);
+    const workersFile = join(dir, 'workers.json');
+    writeFileSync(workersFile, JSON.stringify([{ targets: [`127.0.0.1:${workerProxyPort}`, `127.0.0.1:${workerSparePort}`] }]));
+    const secretsDir = join(dir, 'secrets');
+    mkdirSync(secretsDir);
+    for (const name of alertmanagerSecretNames()) writeFileSync(join(secretsDir, name), 'https://example.invalid/unused\n');
+    const paths = { prometheusConfig: join(dir, 'prometheus.yml'), alertmanagerConfig: join(dir, 'alertmanager.yml'), dataDir: dir };
+    writeFileSync(paths.prometheusConfig, nativePrometheusConfig({ ports, workersFile, interval: '1s', externalLabels: { env: 'test' }, rulesDir }));
+    writeFileSync(
+      paths.alertmanagerConfig,
+      nativeAlertmanagerConfig({ secretsDir, webhookUrl: webhook.url, timings: { group_wait: '0s', group_interval: '1s', repeat_interval: '1h' } }),
+    );
+
+    processes.set('api', owlServe('api', ports.api));
+    processes.set('worker-proxy', owlServe('worker-proxy', workerProxyPort, {
+      OWL_PROXIES: deadProxies.map((p) => `http://127.0.0.1:${p}`).join(','),
+      OWL_PROXY_COOLDOWN_MS: '2000',
+    }));
+    processes.set('worker-spare', owlServe('worker-spare', workerSparePort));
+    const stack = monitoringProcesses({
+      ports,
+      paths,
+      adminApi: true,
+      postgresDsn: `postgresql://postgres@127.0.0.1:${relay.port}/postgres?sslmode=disable`,
+    });
+    for (const spec of stack) processes.set(spec.name, new Managed(spec, dir));
+    for (const p of processes.values()) p.start();
+
+    prom = new PrometheusClient(`http://127.0.0.1:${ports.prometheus}`);
+    for (const [name, url] of [
+      ['api', `${apiUrl}/healthz`],
+      ['worker-proxy', `${workerProxyUrl}/healthz`],
+      ['worker-spare', `http://127.0.0.1:${workerSparePort}/healthz`],
+      ['prometheus', `${prom.baseUrl}/-/ready`],
+      ['alertmanager', `http://127.0.0.1:${ports.alertmanager}/-/ready`],
+    ] as const) {
+      const p = proc(name);
+      await waitFor(`${name} to answer (log: ${p.logFile})`, async () => {
+        if (!p.running) throw new Error(`${name} exited`);
+        return answers(url);
+      }, 45_000).catch((err: Error) => {
+        throw new Error(`${err.message}\n${p.tail()}`);
+      });
+    }
+  }, { timeout: 120_000 });
+
+  after(async () => {
+    await Promise.all([...processes.values()].map((p) => p.stop()));
+    await Promise.all([site?.close(), relay?.cut(), webhook?.close()]);
+    if (dir && !process.env.OWL_KEEP_LIVE_DIR) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('scrapes every target UP', async () => {
+    const targets = await waitFor('every target up', async () => {
+      const ts = await prom.targets();
+      return ts.length >= 9 && ts.every((t) => t.health === 'up') ? ts : false;
+    }, 45_000).catch(async (err: Error) => {
+      const ts = await prom.targets();
+      throw new Error(`${err.message}\n${ts.map((t) => `${t.labels.job} ${t.labels.instance} ${t.health} ${t.lastError}`).join('\n')}`);
+    });
+    const jobs = new Set(targets.map((t) => t.labels.job));
+    for (const job of ['prometheus', 'alertmanager', 'api', 'workers', 'node', 'postgres', 'redis', 'blackbox-http', 'blackbox-tcp']) {
+      assert.ok(jobs.has(job), `no target of job ${job}`);
+    }
+  });
+
+  it('healthy demo traffic fires no alert but Watchdog, and Watchdog reaches the webhook', async () => {
+    for (const job of mixedJobs(site.url)) await submitJob(apiUrl, job);
+    const { id } = await submitJob(apiUrl, { seeds: [`${site.url}/page/0`], maxPages: 1, source: 'demo-failed' });
+    assert.equal(await failJob(apiUrl, id, 'demo_operator'), 200);
+    await waitFor('Watchdog at the webhook', () => webhook.find('Watchdog', 'firing'), 30_000);
+    // Let the traffic be scraped and the rules evaluated several times.
+    await sleep(8_000);
+    assert.deepEqual(await prom.firingAlerts(), ['Watchdog']);
+    assert.deepEqual([...webhook.firingNames(started)], ['Watchdog']);
+  });
+
+  it('every dashboard panel query returns data (cAdvisor panels exempt)', async () => {
+    const empty: string[] = [];
+    let checked = 0;
+    for (const [file, d] of buildDashboards()) {
+      for (const p of d.panels) {
+        for (const t of p.targets ?? []) {
+          const exporters = [...metricNames(t.expr)].map(exporterOf);
+          if (exporters.some((e) => e !== undefined && e in EXEMPT_EXPORTERS)) continue;
+          const expr = t.expr.replaceAll('$__rate_interval', '15s').replaceAll('$__range', '5m');
+          const result = await prom.queryRange(expr, 60);
+          checked++;
+          if (result.length === 0) empty.push(`${file} "${p.title}" ${t.refId}: ${t.expr}`);
+        }
+      }
+    }
+    assert.ok(checked > 80, `only ${checked} queries checked`);
+    assert.deepEqual(empty, [], 'panel queries without data');
+  });
+
+  it('drives each alert through Alertmanager to the webhook, then resolves it when the cause goes', async () => {
+    const since = Date.now();
+    const fired = (alert: string, match: Record<string, string> = {}) =>
+      waitFor(`${alert} firing at the webhook`, () => webhook.find(alert, 'firing', since, match), 60_000);
+    const resolved = (alert: string, match: Record<string, string> = {}) =>
+      waitFor(`${alert} resolved at the webhook`, () => webhook.find(alert, 'resolved', since, match), 60_000);
+
+    const crawlSpikes = async () => {
+      const jobs = [
+        ...tripJobs(site.url, 'Worker429Spike', 100),
+        ...tripJobs(site.url, 'Worker403Spike', 100),
+        ...tripJobs(otherHost(site.url), 'CaptchaSpike', 100),
+      ];
+      const ids: string[] = [];
+      for (const job of jobs) ids.push((await submitJob(apiUrl, job)).id);
+      await Promise.all([fired('Worker429Spike'), fired('Worker403Spike'), fired('CaptchaSpike')]);
+      await waitFor('trip jobs to finish', async () => {
+        const states = await Promise.all(ids.map(async (id) => ((await (await fetch(`${apiUrl}/jobs/${id}`)).json()) as { status: string }).status));
+        return states.every((s) => ['done', 'failed', 'cancelled'].includes(s));
+      }, 60_000, 500);
+      await sleep(2_000);
+      await prom.deleteSeries('{__name__=~"http_429_total|http_403_total|captcha_encountered_total"}');
+      await Promise.all([resolved('Worker429Spike'), resolved('Worker403Spike'), resolved('CaptchaSpike')]);
+    };
+
+    const proxyPool = async () => {
+      await submitJob(workerProxyUrl, { seeds: [`${site.url}/page/0`, `${site.url}/page/1`, `${site.url}/page/2`], maxPages: 3, maxDepth: 0, source: 'trip-proxy' });
+      await fired('ProxyPoolLow');
+      // The job gives up after its attempts; the proxies' cooldowns then run out and the pool refills.
+      await resolved('ProxyPoolLow');
+    };
+
+    const postgres = async () => {
+      await relay.cut();
+      await fired('PostgresDown');
+      await relay.start();
+      await resolved('PostgresDown');
+    };
+
+    const worker = async () => {
+      await proc('worker-spare').stop();
+      await fired('WorkerDown');
+      proc('worker-spare').start();
+      await resolved('WorkerDown');
+    };
+
+    const target = async () => {
+      await proc('redis-exporter').stop();
+      await fired('TargetDown', { job: 'redis' });
+      proc('redis-exporter').start();
+      await resolved('TargetDown', { job: 'redis' });
+    };
+
+    const outcomes = await Promise.allSettled([crawlSpikes(), proxyPool(), postgres(), worker(), target()]);
+    const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`scenario ${i}: ${(o.reason as Error).message}`] : []));
+    assert.deepEqual(failures, []);
+  });
+});
