@@ -144,8 +144,9 @@ export function isMetadataHost(hostname: string): boolean {
  * literal forbidden IP in any notation (the WHATWG parser canonicalises decimal, octal, hex and
  * short forms to dotted quads before the check) or a metadata host name — unless `allowPrivate`.
  * Host names are not resolved here; `guardedLookup` checks them at connect time.
+ * `isForbidden` (default `isForbiddenAddress`) lets a caller narrow or widen the ranges.
  */
-export function checkTarget(url: string, allowPrivate: boolean): URL {
+export function checkTarget(url: string, allowPrivate: boolean, isForbidden: (ip: string) => boolean = isForbiddenAddress): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -158,7 +159,7 @@ export function checkTarget(url: string, allowPrivate: boolean): URL {
   if (allowPrivate) return parsed;
   const host = parsed.hostname;
   const literal = host.startsWith('[') ? host.slice(1, -1) : host;
-  if (isIP(literal) !== 0 ? isForbiddenAddress(literal) : isMetadataHost(host)) {
+  if (isIP(literal) !== 0 ? isForbidden(literal) : isMetadataHost(host)) {
     throw new OwlError('TARGET_FORBIDDEN', undefined, { url, host });
   }
   return parsed;
@@ -169,7 +170,11 @@ export function assertTargetAllowed(url: string, allowPrivate: boolean): void {
   checkTarget(url, allowPrivate);
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+/** A dns.lookup-compatible callback. */
+export type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+
+/** The signature of `guardedLookup`, usable as `connect.lookup` in undici and `net.connect`. */
+export type GuardedLookup = (hostname: string, options: dns.LookupOptions | number | LookupCallback, callback?: LookupCallback) => void;
 
 /**
  * A `dns.lookup`-compatible function for undici's `connect.lookup` (and `net.connect`): resolves
@@ -177,7 +182,14 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.
  * forbidden, so a name pointing at 127.0.0.1 or 169.254.169.254 is refused before connecting.
  * Honours `options.all` (Node's happy-eyeballs asks for every address).
  */
-export function guardedLookup(hostname: string, options: dns.LookupOptions | number | LookupCallback, callback?: LookupCallback): void {
+export const guardedLookup: GuardedLookup = createGuardedLookup(isForbiddenAddress);
+
+/** `guardedLookup` with another address predicate. */
+export function createGuardedLookup(isForbidden: (ip: string) => boolean): GuardedLookup {
+  return (hostname, options, callback) => lookupChecked(hostname, options, callback, isForbidden);
+}
+
+function lookupChecked(hostname: string, options: dns.LookupOptions | number | LookupCallback, callback: LookupCallback | undefined, isForbidden: (ip: string) => boolean): void {
   let opts: dns.LookupOptions;
   let cb: LookupCallback;
   if (typeof options === 'function') {
@@ -189,7 +201,7 @@ export function guardedLookup(hostname: string, options: dns.LookupOptions | num
   }
   dns.lookup(hostname, { ...opts, all: true }, (err, addresses) => {
     if (err) return cb(err, '');
-    const bad = addresses.find((a) => isForbiddenAddress(a.address));
+    const bad = addresses.find((a) => isForbidden(a.address));
     if (bad !== undefined) {
       const e = new OwlError('TARGET_FORBIDDEN', `The host ${hostname} resolves to a forbidden address`, { host: hostname, address: bad.address });
       return cb(e as unknown as NodeJS.ErrnoException, '');
@@ -208,10 +220,10 @@ export function guardedLookup(hostname: string, options: dns.LookupOptions | num
  * Resolves `hostname` (a name or a literal IP) and throws TARGET_FORBIDDEN when any address is
  * forbidden. For fetches through a proxy, where the proxy would otherwise resolve the name.
  */
-export async function assertHostResolvesAllowed(hostname: string): Promise<void> {
+export async function assertHostResolvesAllowed(hostname: string, isForbidden: (ip: string) => boolean = isForbiddenAddress): Promise<void> {
   const literal = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
   if (isIP(literal) !== 0) {
-    if (isForbiddenAddress(literal)) throw new OwlError('TARGET_FORBIDDEN', undefined, { host: hostname });
+    if (isForbidden(literal)) throw new OwlError('TARGET_FORBIDDEN', undefined, { host: hostname });
     return;
   }
   let addresses: dns.LookupAddress[];
@@ -220,7 +232,7 @@ export async function assertHostResolvesAllowed(hostname: string): Promise<void>
   } catch (err) {
     throw new OwlError('NETWORK', `DNS lookup of ${hostname} failed`, { host: hostname }, { cause: err });
   }
-  const bad = addresses.find((a) => isForbiddenAddress(a.address));
+  const bad = addresses.find((a) => isForbidden(a.address));
   if (bad !== undefined) {
     throw new OwlError('TARGET_FORBIDDEN', `The host ${hostname} resolves to a forbidden address`, { host: hostname, address: bad.address });
   }

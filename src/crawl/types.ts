@@ -20,6 +20,8 @@ export interface FetchRequest {
   signal?: AbortSignal;
   /** Extra request headers (e.g. Accept-Language). */
   headers?: Record<string, string>;
+  /** 'html' (default): read bodies of crawlable types only; 'text': read and decode any body (robots.txt). */
+  accept?: 'html' | 'text';
 }
 
 export interface FetchResponse {
