@@ -49,9 +49,8 @@ const MAX_CHALLENGE_TEXT = 2_000;
 const MAX_CHALLENGE_LINKS = 12;
 
 /**
- * Literal markers, matched with `includes` on the lower-cased scan window (far cheaper than
- * case-insensitive alternations over 64 KB). Order matters: a Cloudflare managed challenge
- * embeds Turnstile, a DataDome page hosts a slider.
+ * Literal, lower-case markers. They are searched in one pass (STRONG_ANY) over the lower-cased
+ * window; when several vendors match, the earlier row wins.
  */
 const STRONG: ReadonlyArray<readonly [CaptchaVendor, readonly string[]]> = [
   ['cloudflare', ['window._cf_chl_opt', '/cdn-cgi/challenge-platform/h/', 'cf-browser-verification', 'jschl-answer', 'jschl_vc', 'cf-challenge-running', 'cf_captcha_kind', 'cf-captcha-container', 'cf-please-wait']],
@@ -91,8 +90,9 @@ const STRONG_FRAME_VENDORS: ReadonlySet<CaptchaVendor> = new Set(['datadome', 'p
 const CHALLENGE_TITLE =
   /^(?:just a moment\.{0,3}|pardon our interruption\.{0,3}|one more step|security check|human verification|are you a (?:robot|human)\??|(?:re)?captcha(?: challenge| verification)?|verify(?:ing)? (?:that )?you are (?:a )?human\.{0,3}|please verify you are (?:a )?human\.?|bot verification|robot check|checking your browser\.{0,3}|ddos-guard|access to this page has been denied\.?)$/i;
 
+/** Tested on the visible text, where entities are already decoded. */
 const CHALLENGE_PHRASE =
-  /verify(?:ing)? (?:that )?you(?: are|&#39;re|'re|’re) (?:a )?human|are you a robot\?|(?:confirm|prove) (?:that )?you(?: are|'re|’re) not a robot|i(?:&#39;|'|’)?m not a robot|unusual traffic from your (?:computer )?network|checking (?:if the site connection is secure|your browser before accessing)|enable javascript and cookies to continue|press (?:&amp;|&|and) hold|complete the security check|please (?:solve|complete) (?:the |this )?captcha|performing security verification/i;
+  /verify(?:ing)? (?:that )?you(?: are|'re) (?:a )?human|are you a robot\?|(?:confirm|prove) (?:that )?you(?: are|'re) not a robot|i'?m not a robot|unusual traffic from your (?:computer )?network|checking (?:if the site connection is secure|your browser before accessing)|enable javascript and cookies to continue|press (?:&|and) hold|complete the security check|please (?:solve|complete) (?:the |this )?captcha|performing security verification/i;
 
 const TITLE = /<title[^>]*>([\s\S]{0,300}?)<\/title>/i;
 // One alternative per element: a back-reference (`<\/\1>`) makes V8 about three times slower here.

@@ -157,6 +157,13 @@ Reference&#32;&#35;18&#46;2f3c1002&#46;1732576123&#46;6a1b2c3
 <button type="submit">Continue shopping</button></form></div></body></html>`,
     vendor: 'generic',
   },
+  {
+    name: 'Generic check with entity-encoded wording (200)',
+    status: 200,
+    body: `<html><head><title>Please wait</title></head><body><main><p>Verify you&#39;re human by completing the action below.</p>
+<div id="challenge-stage"></div><button type="button">I&rsquo;m not a robot</button></main></body></html>`,
+    vendor: 'generic',
+  },
 ];
 
 const NEGATIVE: Array<{ name: string; status: number; headers?: Record<string, string>; body: string | null }> = [
