@@ -151,7 +151,7 @@ describe('errors: bad input never yields a 5xx', () => {
   it('turns a genuine bug into 500 INTERNAL without leaking its message', async () => {
     const local = await makeApp();
     try {
-      local.store.getJob = async () => { throw new TypeError('cannot read properties of undefined (secret detail)'); };
+      local.store.override('getJob', async () => { throw new TypeError('cannot read properties of undefined (secret detail)'); });
       const res = await local.app.inject({ method: 'GET', url: `/jobs/${randomUUID()}` });
       assert.equal(res.statusCode, 500);
       assert.deepEqual(res.json(), { error: { code: 'INTERNAL', message: 'Internal error' } });

@@ -3,22 +3,42 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type ApiDeps } from '../../src/api/app.ts';
 import { DEFAULTS, type Config } from '../../src/config/schema.ts';
 import { createApiMetrics, type ApiMetrics } from '../../src/metrics/registry.ts';
-import { createFakeStore, type FakeStore } from './fake-store.ts';
+import { openSqliteStore } from '../../src/store/sqlite/index.ts';
+import type { Job, PageRecord } from '../../src/store/types.ts';
+import { withFaults, type FaultyStore } from './faulty-store.ts';
 
 export interface TestApp {
   app: FastifyInstance;
-  store: FakeStore;
+  store: FaultyStore;
   registry: Registry;
   metrics: ApiMetrics;
 }
 
-/** A fresh app on a fresh store and registry; close it with `app.close()`. */
+/** A fresh app on a fresh in-memory SQLite store and registry; `app.close()` closes the store too. */
 export async function makeApp(opts: { config?: Partial<Config> } & Partial<Omit<ApiDeps, 'config'>> = {}): Promise<TestApp> {
-  const store = createFakeStore();
+  const sqlite = openSqliteStore({ path: ':memory:' });
+  await sqlite.migrate();
+  const store = withFaults(sqlite);
   const registry = new Registry();
   const metrics = createApiMetrics(registry);
   const app = await buildApp({ store, registry, metrics, ...opts, config: { ...DEFAULTS, ...opts.config } });
+  app.addHook('onClose', async () => sqlite.close());
   return { app, store, registry, metrics };
+}
+
+/**
+ * Stores one result page per seed of `job` the way workers do (claim, then settle as done), in
+ * seed order. Use a store holding no other queued job, and seeds sharing one host, so the claim
+ * order is the admission order.
+ */
+export async function fetchAllSeeds(store: FaultyStore, job: Job, page: (url: string, i: number) => PageRecord): Promise<void> {
+  const entries = await store.claim({ workerId: 'test', limit: job.seeds.length, leaseMs: 60_000, maxPerHost: 1000, hostDelayMs: 0 });
+  entries.sort((a, b) => a.id - b.id);
+  if (entries.length !== job.seeds.length || entries.some((e) => e.jobId !== job.id)) {
+    throw new Error(`claimed ${entries.length} entries, expected the ${job.seeds.length} seeds of job ${job.id} only`);
+  }
+  const result = await store.settle(entries.map((entry, i) => ({ kind: 'done' as const, entry, page: page(entry.url, i), discovered: [] })));
+  if (result.accepted.some((a) => !a)) throw new Error('settle refused an outcome');
 }
 
 /**

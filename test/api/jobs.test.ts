@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { CANCEL_REASON } from '../../src/api/routes/jobs.ts';
 import type { PageRecord } from '../../src/store/types.ts';
-import { json, makeApp, metricValue, type TestApp } from './helpers.ts';
+import { fetchAllSeeds, json, makeApp, metricValue, type TestApp } from './helpers.ts';
 
 function page(url: string, i: number): PageRecord {
   return {
@@ -101,21 +101,48 @@ describe('job routes', () => {
   });
 
   it('GET /jobs/:id/pages paginates results by page id; unknown job is 404', async () => {
-    const job = (await createJob({ seeds: ['https://pages.example/'] })).json();
-    for (let i = 0; i < 5; i++) t.store.addPage(job.id, page(`https://pages.example/${i}`, i));
-    const first = (await t.app.inject({ method: 'GET', url: `/jobs/${job.id}/pages?limit=3` })).json();
-    assert.equal(first.pages.length, 3);
-    assert.deepEqual(Object.keys(first.pages[0]).sort(), [
-      'bytes', 'contentType', 'depth', 'errorCode', 'fetchMs', 'fetchedAt', 'finalUrl', 'id', 'mode', 'statusCode', 'title', 'url',
-    ]);
-    assert.equal(first.pages[0].url, 'https://pages.example/0');
-    assert.equal(typeof first.next, 'number');
-    const second = (await t.app.inject({ method: 'GET', url: `/jobs/${job.id}/pages?limit=3&after=${first.next}` })).json();
-    assert.deepEqual(second.pages.map((p: { url: string }) => p.url), ['https://pages.example/3', 'https://pages.example/4']);
-    assert.equal(second.next, null);
-    const miss = await t.app.inject({ method: 'GET', url: `/jobs/${randomUUID()}/pages` });
-    assert.equal(miss.statusCode, 404);
-    assert.equal(miss.json().error.code, 'JOB_NOT_FOUND');
+    const local = await makeApp();
+    try {
+      const seeds = Array.from({ length: 5 }, (_, i) => `https://pages.example/${i}`);
+      const job = (await local.app.inject({ method: 'POST', url: '/jobs', headers: json, payload: { seeds } })).json();
+      await fetchAllSeeds(local.store, job, page);
+      const first = (await local.app.inject({ method: 'GET', url: `/jobs/${job.id}/pages?limit=3` })).json();
+      assert.equal(first.pages.length, 3);
+      assert.deepEqual(Object.keys(first.pages[0]).sort(), [
+        'bytes', 'contentType', 'depth', 'errorCode', 'fetchMs', 'fetchedAt', 'finalUrl', 'id', 'mode', 'statusCode', 'title', 'url',
+      ]);
+      assert.deepEqual(first.pages[0], {
+        id: first.pages[0].id, url: 'https://pages.example/0', statusCode: 200, finalUrl: 'https://pages.example/0', title: 'Page 0',
+        bytes: 1000, fetchMs: 12.5, errorCode: null, contentType: 'text/html', mode: 'http', depth: 1, fetchedAt: 1_700_000_000_000,
+      });
+      assert.equal(first.next, first.pages[2].id);
+      const second = (await local.app.inject({ method: 'GET', url: `/jobs/${job.id}/pages?limit=3&after=${first.next}` })).json();
+      assert.deepEqual(second.pages.map((p: { url: string }) => p.url), ['https://pages.example/3', 'https://pages.example/4']);
+      assert.equal(second.next, null);
+      const done = (await local.app.inject({ method: 'GET', url: `/jobs/${job.id}` })).json();
+      assert.equal(done.status, 'done');
+      assert.equal(done.counts.fetched, 5);
+      const miss = await local.app.inject({ method: 'GET', url: `/jobs/${randomUUID()}/pages` });
+      assert.equal(miss.statusCode, 404);
+      assert.equal(miss.json().error.code, 'JOB_NOT_FOUND');
+    } finally {
+      await local.app.close();
+    }
+  });
+
+  it('POST /jobs/:id/cancel and /fail answer 409 for a job that finished by crawling', async () => {
+    const local = await makeApp();
+    try {
+      const job = (await local.app.inject({ method: 'POST', url: '/jobs', headers: json, payload: { seeds: ['https://done.example/'] } })).json();
+      await fetchAllSeeds(local.store, job, page);
+      const cancel = await local.app.inject({ method: 'POST', url: `/jobs/${job.id}/cancel` });
+      assert.equal(cancel.statusCode, 409);
+      assert.equal(cancel.json().error.message, 'The job has already finished (status: done)');
+      const fail = await local.app.inject({ method: 'POST', url: `/jobs/${job.id}/fail`, headers: json, payload: { reason: 'late' } });
+      assert.equal(fail.statusCode, 409);
+    } finally {
+      await local.app.close();
+    }
   });
 
   it('POST /jobs/:id/cancel cancels once, then 409 JOB_FINISHED naming the status', async () => {
