@@ -226,7 +226,11 @@ function readBody(stream: Dispatcher.ResponseData['body'], encoding: string | un
         inflater.on('end', finish);
         inflater.on('error', (e) => fail(new OwlError('NETWORK', `The body could not be decoded: ${e.message}`, { url }, { cause: e })));
       }
-      inflater.write(chunk);
+      // Respect the inflater's backpressure so compressed input never piles up in memory.
+      if (!inflater.write(chunk)) {
+        stream.pause();
+        inflater.once('drain', () => stream.resume());
+      }
     });
     stream.on('end', () => {
       if (inflater !== null) inflater.end();
