@@ -46,8 +46,11 @@ interface BaseParts {
   scheme: string;
   /** `https://user@host:port` (no trailing slash). */
   origin: string;
-  /** Base without fragment, for `#x` and empty references. */
-  noFragment: string;
+  /**
+   * Base without fragment, for `#x` and empty references; null when the base has an empty
+   * query (`/p?`), where Node's `new URL` drops the `?` for these references (spec keeps it).
+   */
+  noFragment: string | null;
   /** Base without query and fragment, for `?q` references. */
   noQuery: string;
   /** Base up to and including the last `/` of its path, for `page.html` references. */
@@ -165,7 +168,7 @@ function splitBase(url: URL): BaseParts | null {
   return {
     scheme: url.protocol,
     origin: noFragment.slice(0, pathStart),
-    noFragment,
+    noFragment: q === noFragment.length - 1 ? null : noFragment,
     noQuery,
     directory: noQuery.slice(0, noQuery.lastIndexOf('/') + 1),
   };
@@ -191,7 +194,7 @@ function resolveSlow(raw: string, base: URL | null): string | null {
 function resolveFast(raw: string, base: BaseParts | null): string | null | undefined {
   const hash = raw.indexOf('#');
   const end = hash === -1 ? raw.length : hash;
-  if (end === 0) return base === null ? undefined : base.noFragment;
+  if (end === 0) return base === null || base.noFragment === null ? undefined : base.noFragment;
   const c0 = raw.charCodeAt(0);
   if (c0 === SLASH) {
     if (end > 1 && raw.charCodeAt(1) === SLASH) {
