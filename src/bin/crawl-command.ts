@@ -40,7 +40,7 @@ export async function runCrawl(values: Record<string, unknown>, positionals: str
   const store = openSqliteStore({ path: dbPath });
   await store.migrate();
   const metrics = createEmbeddedMetrics();
-  const runtime = await createCrawlRuntime({ config, store, metrics: metrics.worker, logger });
+  const runtime = await createCrawlRuntime({ config, store, metrics: metrics.worker, logger, browser: false });
   const started = performance.now();
   const job = await store.createJob({
     seeds,

@@ -194,7 +194,7 @@ export class PageProcessor {
   }
 
   private retryOrFail(entry: FrontierEntry, site: string, code: ErrorCode, retryAfterMs: number | null, a: Answer | null, mode: 'http' | 'browser', err?: OwlError): Outcome {
-    const decision = this.deps.retry.decide(code, entry.attempts, retryAfterMs);
+    const decision = this.deps.retry.decide(code, entry.attempts + 1, retryAfterMs);
     const errorCode = a && code.startsWith('HTTP_') ? `http_${a.status}` : codeLabel(code);
     if (decision.retry) {
       this.deps.metrics.retries.inc({ reason: decision.reason });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
@@ -60,7 +61,11 @@ export async function createCrawlRuntime(o: CrawlRuntimeOptions): Promise<CrawlR
   const proxies = o.proxies ?? (await buildProxyPool(config));
   let browser: BrowserPool | null = null;
   let renderDecider: RenderDecider | undefined;
-  const wantBrowser = o.browser ?? config.browserMax > 0;
+  let wantBrowser = o.browser ?? config.browserMax > 0;
+  if (wantBrowser && !existsSync(config.chromiumPath)) {
+    logger.warn({ chromiumPath: config.chromiumPath }, 'no Chromium at OWL_CHROMIUM_PATH: browser and auto jobs wait for a worker that has one (make install-dev installs it)');
+    wantBrowser = false;
+  }
   if (wantBrowser) {
     const { createBrowserPool } = await import('../crawl/browser/pool.ts');
     const { createRenderDecider } = await import('../crawl/browser/render-decider.ts');
