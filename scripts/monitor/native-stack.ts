@@ -34,6 +34,8 @@ export interface StackOptions {
   redisAddr?: string;
   /** Enable Prometheus's TSDB admin API (the live tests delete series with it). Default false. */
   adminApi?: boolean;
+  /** How often Prometheus re-sends firing alerts to Alertmanager (default: Prometheus's 1m). */
+  alertResendDelay?: string;
 }
 
 export function monitoringProcesses(o: StackOptions): ProcessSpec[] {
@@ -49,6 +51,7 @@ export function monitoringProcesses(o: StackOptions): ProcessSpec[] {
         `--web.listen-address=${local(ports.prometheus)}`,
         '--web.enable-lifecycle',
         ...(o.adminApi ? ['--web.enable-admin-api'] : []),
+        ...(o.alertResendDelay ? [`--rules.alert.resend-delay=${o.alertResendDelay}`] : []),
         '--log.level=warn',
       ],
       port: ports.prometheus,

@@ -24,8 +24,8 @@ import { metricNames } from '../../monitoring/grafana/src/promql.ts';
 import { MONITORING_DIR, REPO_ROOT, alertmanagerSecretNames, nativeAlertmanagerConfig, nativePrometheusConfig, type NativePorts } from '../../scripts/monitor/native-config.ts';
 import { monitoringProcesses } from '../../scripts/monitor/native-stack.ts';
 import { startDemoSite, type DemoSite } from '../../src/demo/demo-site.ts';
-import { failJob, mixedJobs, otherHost, submitJob, tripJobs } from '../../src/demo/driver.ts';
-import { Managed, PrometheusClient, Relay, WebhookReceiver, answers, copyRules, freePort, sleep, waitFor } from './harness.ts';
+import { failJob, mixedJobs, submitJob, tripJobs } from '../../src/demo/driver.ts';
+import { GiveUp, Managed, PrometheusClient, Relay, WebhookReceiver, answers, copyRules, freePort, sleep, waitFor } from './harness.ts';
 
 /** Alerts driven here, with the `for:` they get in the test copy of the rules. */
 const FOR_OVERRIDES: Record<string, string> = {
@@ -132,6 +132,8 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
       ports,
       paths,
       adminApi: true,
+      // Alerts that fire before Prometheus has discovered Alertmanager are otherwise re-sent only after 1m.
+      alertResendDelay: '1s',
       postgresDsn: `postgresql://postgres@127.0.0.1:${relay.port}/postgres?sslmode=disable`,
     });
     for (const spec of stack) processes.set(spec.name, new Managed(spec, dir));
@@ -147,7 +149,7 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
     ] as const) {
       const p = proc(name);
       await waitFor(`${name} to answer (log: ${p.logFile})`, async () => {
-        if (!p.running) throw new Error(`${name} exited`);
+        if (!p.running) throw new GiveUp(`${name} exited (log: ${p.logFile})`);
         return answers(url);
       }, 45_000).catch((err: Error) => {
         throw new Error(`${err.message}\n${p.tail()}`);
@@ -216,7 +218,7 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
       const jobs = [
         ...tripJobs(site.url, 'Worker429Spike', 100),
         ...tripJobs(site.url, 'Worker403Spike', 100),
-        ...tripJobs(otherHost(site.url), 'CaptchaSpike', 100),
+        ...tripJobs(site.url, 'CaptchaSpike', 100),
       ];
       const ids: string[] = [];
       for (const job of jobs) ids.push((await submitJob(apiUrl, job)).id);

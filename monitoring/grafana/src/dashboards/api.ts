@@ -13,7 +13,7 @@ const SLO_LONG_WINDOW = '1h';
 export function apiDashboard(): Dashboard {
   const requests = API.httpRequests.name;
   const errorRatio = (range: string) =>
-    `sum(rate(${requests}{status_code=~"5.."}[${range}])) / sum(rate(${requests}[${range}]))`;
+    `(sum(rate(${requests}{status_code=~"5.."}[${range}])) or vector(0)) / sum(rate(${requests}[${range}]))`;
   const budget = (1 - SLO_TARGET).toFixed(4);
   return dashboard({
     uid: 'api',
@@ -30,7 +30,7 @@ export function apiDashboard(): Dashboard {
       stat({
         title: '5xx share',
         description: 'Share of API requests answered 5xx. APIHighErrorRate fires above 10% for 5 minutes.',
-        queries: [q(`(${errorRatio('$__rate_interval')}) or vector(0)`, '5xx share')],
+        queries: [q(errorRatio('$__rate_interval'), '5xx share')],
         unit: 'percentunit',
         thresholds: [{ color: 'orange', value: 0.01 }, { color: 'red', value: 0.1 }],
       }),
