@@ -45,6 +45,7 @@ export const errorSchema = {
 
 export const jobSchema = {
   type: 'object',
+  description: 'A crawl job with its options and progress counts.',
   required: ['id', 'status', 'seeds', 'options', 'source', 'createdAt', 'startedAt', 'finishedAt', 'reason', 'counts'],
   properties: {
     id: { type: 'string', format: 'uuid' },

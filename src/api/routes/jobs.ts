@@ -108,6 +108,7 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, opts)
       response: {
         200: {
           type: 'object',
+          description: 'One page of jobs; pass `next` as `after` for the following page (null at the end).',
           required: ['jobs', 'next'],
           properties: { jobs: { type: 'array', items: jobSchema }, next: { type: ['string', 'null'] } },
         },
@@ -134,6 +135,7 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, opts)
       response: {
         200: {
           type: 'object',
+          description: 'One page of results; pass `next` as `after` for the following page (null at the end).',
           required: ['pages', 'next'],
           properties: { pages: { type: 'array', items: pageSchema }, next: { type: ['integer', 'null'] } },
         },
