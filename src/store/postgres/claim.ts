@@ -1,0 +1,132 @@
+import type { ClaimOptions, FrontierEntry, JobOptions, JobStatus } from '../types.ts';
+import type { Db } from './db.ts';
+import { requeueLeases } from './leases.ts';
+import { LIVE } from './rows.ts';
+
+/** Pages of hosts a claim looks at before giving up when hosts give nothing (not due, other modes). */
+const MAX_HOST_PAGES = 8;
+
+/**
+ * Locks up to `limit` hosts that may give work, oldest waiting entry first. SKIP LOCKED: a host
+ * another worker is claiming from (or settling into) right now is left to that worker, so claims
+ * never wait and the per-host cap is checked by one claimer at a time.
+ */
+const LOCK_HOSTS = `
+  SELECT host, in_flight, head_id FROM hosts
+  WHERE head_id IS NOT NULL AND head_id > $1 AND next_fetch_at <= $2 AND in_flight < $3
+  ORDER BY head_id LIMIT $4
+  FOR UPDATE SKIP LOCKED`;
+
+/**
+ * Leases due entries of the locked hosts in one statement (the graphile-worker pattern: FOR UPDATE
+ * SKIP LOCKED … RETURNING): up to `cap` per host, round-robin across hosts (rank within the host
+ * first, then the host's age), and updates each host's counter, next fetch time and oldest waiting
+ * entry. It runs after LOCK_HOSTS in the same transaction, so its snapshot sees every lease that
+ * a previous holder of those host locks committed.
+ */
+const LEASE = `
+  WITH h AS (
+    SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) AS h(host, cap, ord)
+  ), cand AS (
+    SELECT c.id, h.host, h.ord, row_number() OVER (PARTITION BY h.host ORDER BY c.id) AS rank
+    FROM h CROSS JOIN LATERAL (
+      SELECT f.id FROM frontier f JOIN jobs j ON j.seq = f.job_seq
+      WHERE f.host = h.host AND f.state = 0 AND f.not_before <= $4 AND ${LIVE}
+        AND ($5::text[] IS NULL OR j.mode = ANY ($5::text[]))
+      ORDER BY f.id LIMIT h.cap
+      FOR UPDATE OF f SKIP LOCKED
+    ) c
+  ), chosen AS (
+    SELECT id, host FROM cand ORDER BY rank, ord LIMIT $6
+  ), leased AS (
+    UPDATE frontier f SET state = 1, lease_token = gen_random_uuid()::text, lease_until = $7, worker_id = $8
+    FROM chosen WHERE f.id = chosen.id
+    RETURNING f.id, f.job_seq, f.url, f.host, f.depth, f.attempts, f.lease_token
+  ), per_host AS (
+    SELECT h.host, count(l.id)::int AS n FROM h LEFT JOIN leased l ON l.host = h.host GROUP BY h.host
+  ), touched AS (
+    UPDATE hosts SET in_flight = hosts.in_flight + p.n,
+      next_fetch_at = CASE WHEN p.n > 0 THEN greatest(hosts.next_fetch_at, $9) ELSE hosts.next_fetch_at END,
+      head_id = (
+        SELECT f.id FROM frontier f JOIN jobs j ON j.seq = f.job_seq
+        WHERE f.host = p.host AND f.state = 0 AND ${LIVE} AND NOT EXISTS (SELECT 1 FROM chosen c WHERE c.id = f.id)
+        ORDER BY f.id LIMIT 1)
+    FROM per_host p WHERE hosts.host = p.host
+  )
+  SELECT l.id, l.job_seq, l.url, l.host, l.depth, l.attempts, l.lease_token, j.id AS job_id, j.options, j.status AS job_status
+  FROM leased l JOIN jobs j ON j.seq = l.job_seq`;
+
+const START_JOBS = `UPDATE jobs SET status = 'running', started_at = coalesce(started_at, $2) WHERE seq = ANY ($1::bigint[]) AND status = 'queued'`;
+
+interface HostRow {
+  host: string;
+  in_flight: number;
+  head_id: number;
+}
+
+interface LeasedRow {
+  id: number;
+  job_seq: number;
+  url: string;
+  host: string;
+  depth: number;
+  attempts: number;
+  lease_token: string;
+  job_id: string;
+  options: JobOptions;
+  job_status: JobStatus;
+}
+
+/**
+ * Returns expired leases to the queue, leases due URLs, then marks newly started jobs running in
+ * a separate statement: the claim transaction itself never touches (or waits for) a job row.
+ */
+export async function claimEntries(db: Db, opts: ClaimOptions, now: number): Promise<FrontierEntry[]> {
+  if (opts.limit <= 0) return [];
+  await requeueLeases(db, { expiredAt: now });
+  const leaseUntil = now + opts.leaseMs;
+  const perHostCap = opts.hostDelayMs > 0 ? 1 : opts.limit;
+  const nextFetchAt = opts.hostDelayMs > 0 ? now + opts.hostDelayMs : 0;
+  const modes = opts.modes ?? null;
+
+  const rows = await db.tx(async (q) => {
+    const out: LeasedRow[] = [];
+    let afterHead = 0;
+    for (let page = 0; page < MAX_HOST_PAGES && out.length < opts.limit; page++) {
+      const hosts = await q<HostRow>(LOCK_HOSTS, [afterHead, now, opts.maxPerHost, opts.limit]);
+      if (hosts.length === 0) break;
+      afterHead = hosts[hosts.length - 1]!.head_id;
+      const caps = hosts.map((h) => Math.min(perHostCap, opts.maxPerHost - h.in_flight));
+      const leased = await q<LeasedRow>(LEASE, [
+        hosts.map((h) => h.host),
+        caps,
+        hosts.map((_, i) => i),
+        now,
+        modes,
+        opts.limit - out.length,
+        leaseUntil,
+        opts.workerId,
+        nextFetchAt,
+      ]);
+      out.push(...leased);
+      if (hosts.length < opts.limit) break;
+    }
+    return out;
+  });
+
+  const starting = [...new Set(rows.filter((r) => r.job_status === 'queued').map((r) => r.job_seq))];
+  if (starting.length > 0) await db.query(START_JOBS, [starting, now]);
+  return rows
+    .map((r) => ({
+      id: r.id,
+      jobId: r.job_id,
+      url: r.url,
+      host: r.host,
+      depth: r.depth,
+      attempts: r.attempts,
+      leaseToken: r.lease_token,
+      leaseUntil,
+      job: { options: r.options },
+    }))
+    .sort((a, b) => a.id - b.id);
+}

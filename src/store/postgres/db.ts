@@ -1,0 +1,116 @@
+import pg from 'pg';
+import { OwlError } from '../../errors.ts';
+
+/** Runs one statement; rows come back typed by the caller. */
+export type Query = <R = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<R[]>;
+
+/** bigint columns (epoch ms, ids, counts) as JS numbers: every value the store keeps stays below 2^53. */
+const INT8_OID = 20;
+export const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** SQLSTATE classes and codes that mean "the server is not reachable or not accepting work now". */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-3])/;
+/** Node socket errors and pg's own messages for a lost or refused connection. */
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const UNAVAILABLE_MESSAGES = /Connection terminated|connection error|timeout exceeded when trying to connect|Query read timeout|Cannot use a pool after calling end|not queryable|the database system is (starting up|shutting down)/i;
+/** Deadlock and serialization failures: the transaction is retried from the start. */
+const RETRY_SQLSTATE = new Set(['40P01', '40001']);
+
+export function isUnavailable(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_NODE_CODES.has(code) || (/^[0-9A-Z]{5}$/.test(code) && UNAVAILABLE_SQLSTATE.test(code)))) return true;
+  if (e instanceof AggregateError) return e.errors.some(isUnavailable);
+  return UNAVAILABLE_MESSAGES.test(e.message);
+}
+
+/** An unreachable server becomes STORE_UNAVAILABLE (retryable, 503); anything else propagates as it is. */
+export function translate(e: unknown): unknown {
+  if (e instanceof OwlError) return e;
+  if (isUnavailable(e)) {
+    return new OwlError('STORE_UNAVAILABLE', `PostgreSQL: ${(e as Error).message || (e as { code?: string }).code}`, {}, { cause: e });
+  }
+  return e;
+}
+
+export interface DbOptions {
+  /** Behind a transaction pooler session settings do not stick: the timeout is set per transaction. */
+  transactionPooler: boolean;
+  statementTimeoutMs: number;
+}
+
+/** A pg pool with error translation and transactions that are retried on deadlock or serialization failure. */
+export class Db {
+  private closed = false;
+
+  constructor(
+    readonly pool: pg.Pool,
+    private readonly opts: DbOptions,
+  ) {
+    // An idle client whose socket dies emits 'error' on the pool; the pool drops it and reconnects on demand.
+    pool.on('error', () => {});
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** One statement in its own (implicit) transaction. */
+  query: Query = async <R,>(sql: string, params?: unknown[]): Promise<R[]> => {
+    if (this.closed) throw new OwlError('STORE_UNAVAILABLE', 'The PostgreSQL store is closed');
+    try {
+      const res = await this.pool.query(sql, params);
+      return res.rows as R[];
+    } catch (e) {
+      throw translate(e);
+    }
+  };
+
+  /** Runs `fn` inside BEGIN … COMMIT on one connection; rolls back on any error. */
+  async tx<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(fn);
+      } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        if (attempt < 4 && typeof code === 'string' && RETRY_SQLSTATE.has(code)) continue;
+        throw translate(e);
+      }
+    }
+  }
+
+  private async once<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+    if (this.closed) throw new OwlError('STORE_UNAVAILABLE', 'The PostgreSQL store is closed');
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query(this.opts.transactionPooler ? `BEGIN; SET LOCAL statement_timeout = ${this.opts.statementTimeoutMs}` : 'BEGIN');
+      const q: Query = async <R,>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as R[];
+      const result = await fn(q);
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      if (isUnavailable(e)) broken = e as Error;
+      else {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          broken = rollbackError as Error;
+        }
+      }
+      throw e;
+    } finally {
+      // A client whose connection failed is destroyed rather than returned to the pool.
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
