@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '../log.ts';
 import type { CrawlMode, FinishedJob, FrontierEntry, Store } from '../store/types.ts';
 import type { PageProcessor } from './page-processor.ts';
@@ -41,6 +42,8 @@ export class Crawler {
 
   constructor(private readonly opts: CrawlerOptions) {
     this.batcher = new SettleBatcher({ store: opts.store, logger: opts.logger, onFinishedJob: opts.onFinishedJob });
+    // Every in-flight fetch listens to the one stop signal.
+    setMaxListeners(0, this.abort.signal);
   }
 
   get active(): number {
@@ -125,9 +128,13 @@ export class Crawler {
   }
 
   private launch(entry: FrontierEntry): void {
+    // The slot frees as soon as the outcome is queued: settling happens in batches behind it,
+    // and stop() drains the batcher before it releases leases.
     const done = this.opts.processor
       .process(entry, this.abort.signal)
-      .then((outcome) => (outcome ? this.batcher.add(outcome) : undefined))
+      .then((outcome) => {
+        if (outcome) void this.batcher.add(outcome);
+      })
       .catch((err: unknown) => this.opts.logger.error({ err, jobId: entry.jobId, url: entry.url }, 'page processing crashed'))
       .finally(() => {
         this.inFlight.delete(entry.id);

@@ -178,7 +178,8 @@ export class PageProcessor {
     const ctx = await this.deps.jobs.get(entry.jobId);
     const out: DiscoveredUrl[] = [];
     for (const url of links) {
-      if (!ctx.inScope(url) || isLikelyTrap(url) || !JobContexts.firstOffer(ctx, url)) continue;
+      // The Set lookup first: most links of a page were seen before, and the other checks cost more.
+      if (!JobContexts.firstOffer(ctx, url) || !ctx.inScope(url) || isLikelyTrap(url)) continue;
       out.push({ url, host: hostOf(url), depth });
     }
     return out;
