@@ -42,7 +42,7 @@ describe('sqlite store specifics', () => {
     const file = path.join(root, 'nested', 'deeper', 'owl.db');
     const store = openSqliteStore({ path: file });
     const first = await store.migrate();
-    assert.deepEqual(first.applied, [1]);
+    assert.deepEqual(first.applied, [1, 2]);
     const job = await store.createJob({ seeds: ['http://a.test/'], options: { maxPages: 5, maxDepth: 1, scope: 'host', mode: 'http', respectRobots: true, allowPrivate: false }, source: 'api' }, 1);
     await store.close();
     assert.ok(existsSync(file));

@@ -94,6 +94,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Seeds move out of the jobs row: every claim and settle rewrites that row, and a long seed list
+    // made each rewrite copy its overflow pages.
+    version: 2,
+    sql: `
+      CREATE TABLE job_seeds (
+        job_seq INTEGER PRIMARY KEY REFERENCES jobs (seq),
+        seeds   TEXT NOT NULL
+      );
+      INSERT INTO job_seeds (job_seq, seeds) SELECT seq, seeds FROM jobs;
+      ALTER TABLE jobs DROP COLUMN seeds;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -21,6 +21,12 @@ export interface JobRow {
   failed: number;
 }
 
+/** The columns settle reads and rewrites. */
+export type CountedJobRow = Pick<
+  JobRow,
+  'seq' | 'id' | 'status' | 'max_pages' | 'max_depth' | 'reason' | 'finished_at' | 'admitted' | 'queued' | 'in_flight' | 'fetched' | 'failed'
+>;
+
 export interface PageRow {
   id: number;
   url: string;

@@ -1,6 +1,6 @@
 import type { FinishedJob, Outcome, PageRecord, SettleResult } from '../types.ts';
 import { STATE } from './migrations.ts';
-import { isLive, type JobRow } from './rows.ts';
+import { isLive, type CountedJobRow } from './rows.ts';
 import type { Core } from './leases.ts';
 
 interface EntryRow {
@@ -21,15 +21,15 @@ interface HostDelta {
  */
 export function settleOutcomes(core: Core, outcomes: Outcome[], now: number): SettleResult {
   const { s } = core;
-  const jobs = new Map<number, JobRow>();
+  const jobs = new Map<number, CountedJobRow>();
   const hosts = new Map<string, HostDelta>();
   const accepted: boolean[] = [];
   let enqueued = 0;
 
-  const jobOf = (seq: number): JobRow => {
+  const jobOf = (seq: number): CountedJobRow => {
     let job = jobs.get(seq);
     if (!job) {
-      job = s.jobBySeq.get(seq) as JobRow;
+      job = s.countedJob.get(seq) as CountedJobRow;
       jobs.set(seq, job);
     }
     return job;

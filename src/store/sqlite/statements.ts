@@ -3,11 +3,15 @@ import type Database from 'better-sqlite3';
 /** Every statement the SQLite store runs, prepared once per connection (after migrations). */
 export function prepareStatements(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
-  const JOB_COLUMNS = `seq, id, status, mode, max_pages, max_depth, seeds, options, source, created_at, started_at, finished_at,
-    reason, admitted, queued, in_flight, fetched, failed`;
+  /** Counters and facts of a job, without its seed list (hot paths read and rewrite this row). */
+  const COUNTED = `seq, id, status, max_pages, max_depth, reason, finished_at, admitted, queued, in_flight, fetched, failed`;
+  const JOB_COLUMNS = `seq, id, status, mode, max_pages, max_depth, (SELECT seeds FROM job_seeds WHERE job_seq = seq) AS seeds, options,
+    source, created_at, started_at, finished_at, reason, admitted, queued, in_flight, fetched, failed`;
   return {
-    insertJob: p(`INSERT INTO jobs (id, status, mode, max_pages, max_depth, seeds, options, source, created_at)
-      VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)`),
+    insertJob: p(`INSERT INTO jobs (id, status, mode, max_pages, max_depth, options, source, created_at)
+      VALUES (?, 'queued', ?, ?, ?, ?, ?, ?)`),
+    insertSeeds: p('INSERT INTO job_seeds (job_seq, seeds) VALUES (?, ?)'),
+    countedJob: p(`SELECT ${COUNTED} FROM jobs WHERE seq = ?`),
     jobById: p(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`),
     jobBySeq: p(`SELECT ${JOB_COLUMNS} FROM jobs WHERE seq = ?`),
     jobInfo: p('SELECT id, options FROM jobs WHERE seq = ?'),
