@@ -2,12 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { ClaimOptions, FrontierEntry } from '../types.ts';
 import { returnLeases, type Core, type LeasedRow } from './leases.ts';
 
-interface HostRow {
-  host: string;
-  in_flight: number;
-  head_id: number;
-}
-
 interface ReadyRow {
   id: number;
   job_seq: number;
@@ -16,11 +10,16 @@ interface ReadyRow {
   attempts: number;
 }
 
+/** A host with its first due entry (the entry columns are NULL when none is due). */
+type HostRow = { host: string; in_flight: number; head_id: number } & ({ id: number } & ReadyRow | { id: null });
+
 interface HostPick {
   host: string;
   capLeft: number;
   lastId: number;
   rows: ReadyRow[];
+  /** The first due entry, fetched with the host; undefined once used. */
+  first: ReadyRow | null | undefined;
 }
 
 /**
@@ -40,7 +39,8 @@ export function claimEntries(core: Core, opts: ClaimOptions, now: number): Front
   let afterHead = 0;
   // Hosts that give nothing (entries not yet due, other modes) are skipped: look at the next page of hosts.
   for (let page = 0; want > 0 && page < 1000; page++) {
-    const hosts = s.eligibleHosts.all(afterHead, now, opts.maxPerHost, opts.limit) as HostRow[];
+    const params = { after: afterHead, now, maxPerHost: opts.maxPerHost, limit: opts.limit, modes: modeList };
+    const hosts = (modeList === undefined ? s.eligibleHosts.all(params) : s.eligibleHostsInModes.all(params)) as HostRow[];
     if (hosts.length === 0) break;
     afterHead = hosts[hosts.length - 1]!.head_id;
     let active: HostPick[] = hosts.map((h) => ({
@@ -48,6 +48,7 @@ export function claimEntries(core: Core, opts: ClaimOptions, now: number): Front
       capLeft: Math.min(perHostCap, opts.maxPerHost - h.in_flight),
       lastId: 0,
       rows: [],
+      first: h.id === null ? null : { id: h.id, job_seq: h.job_seq, url: h.url, depth: h.depth, attempts: h.attempts },
     }));
     picks.push(...active);
     while (want > 0 && active.length > 0) {
@@ -57,11 +58,20 @@ export function claimEntries(core: Core, opts: ClaimOptions, now: number): Front
       for (const pick of active) {
         if (want === 0) break;
         const take = Math.min(per, pick.capLeft, want);
-        const rows = (
-          modeList === undefined
-            ? s.readyOfHost.all(pick.host, pick.lastId, now, take)
-            : s.readyOfHostInModes.all(pick.host, pick.lastId, now, modeList, take)
-        ) as ReadyRow[];
+        const rows: ReadyRow[] = [];
+        if (pick.first !== undefined) {
+          if (pick.first) rows.push(pick.first);
+          pick.first = undefined;
+        }
+        const more = take - rows.length;
+        if (more > 0 && (rows.length > 0 || pick.lastId > 0)) {
+          const after = rows.length > 0 ? rows[0]!.id : pick.lastId;
+          rows.push(
+            ...((modeList === undefined
+              ? s.readyOfHost.all(pick.host, after, now, more)
+              : s.readyOfHostInModes.all(pick.host, after, now, modeList, more)) as ReadyRow[]),
+          );
+        }
         pick.rows.push(...rows);
         want -= rows.length;
         pick.capLeft -= rows.length;

@@ -54,8 +54,9 @@ export function prepareStatements(db: Database.Database) {
     hostsOfQueued: p('SELECT DISTINCT host FROM frontier WHERE job_seq = ? AND state = 0').pluck(),
     dropQueued: p('UPDATE frontier SET state = 4 WHERE job_seq = ? AND state = 0'),
 
-    eligibleHosts: p(`SELECT host, in_flight, head_id FROM hosts
-      WHERE head_id IS NOT NULL AND head_id > ? AND next_fetch_at <= ? AND in_flight < ? ORDER BY head_id LIMIT ?`),
+    /** Hosts that may be served now, by their oldest waiting entry, each with its first due entry (NULL columns when none is due). */
+    eligibleHosts: p(eligibleHostsSql('')),
+    eligibleHostsInModes: p(eligibleHostsSql(`AND instr(@modes, ',' || (SELECT j.mode FROM jobs j WHERE j.seq = r.job_seq) || ',') > 0`)),
     /** Upsert: adds to in_flight and lowers head_id to the given id (NULL leaves it). */
     touchHost: p(`INSERT INTO hosts (host, in_flight, head_id) VALUES (?, ?, ?)
       ON CONFLICT (host) DO UPDATE SET in_flight = in_flight + excluded.in_flight,
@@ -76,6 +77,14 @@ export function prepareStatements(db: Database.Database) {
         last_error = excluded.last_error`),
     listProxies: p('SELECT proxy, failures, cooldown_until, last_error FROM proxy_health ORDER BY proxy'),
   };
+}
+
+function eligibleHostsSql(modeFilter: string): string {
+  return `SELECT h.host, h.in_flight, h.head_id, f.id, f.job_seq, f.url, f.depth, f.attempts
+    FROM hosts h LEFT JOIN frontier f ON f.id = (
+      SELECT r.id FROM frontier r WHERE r.host = h.host AND r.state = 0 AND r.not_before <= @now ${modeFilter} ORDER BY r.id LIMIT 1)
+    WHERE h.head_id IS NOT NULL AND h.head_id > @after AND h.next_fetch_at <= @now AND h.in_flight < @maxPerHost
+    ORDER BY h.head_id LIMIT @limit`;
 }
 
 export type Statements = ReturnType<typeof prepareStatements>;
