@@ -21,8 +21,9 @@ interface Children {
 
 type RequestMetrics = Pick<ApiMetrics, 'apiRequestLatency' | 'httpRequests' | 'httpRequestsInFlight'>;
 
-const kInFlight = Symbol('owl.inFlight');
-type Tracked = FastifyRequest & { [kInFlight]?: boolean };
+/** Request decoration marking a request counted in the in-flight gauge (declared up front so requests keep one shape). */
+const IN_FLIGHT = 'owlInFlight';
+type Tracked = FastifyRequest & { [IN_FLIGHT]?: boolean };
 
 export interface RequestInstrumentation {
   /** Adds the hooks to `app` (call before routes are added so every route is covered). */
@@ -49,15 +50,16 @@ export function createRequestInstrumentation(metrics: RequestMetrics): RequestIn
   }
 
   function leave(request: Tracked): void {
-    if (request[kInFlight] !== true) return;
-    request[kInFlight] = false;
+    if (!request[IN_FLIGHT]) return;
+    request[IN_FLIGHT] = false;
     inFlight.dec();
   }
 
   return {
     attach(app) {
+      app.decorateRequest(IN_FLIGHT, false);
       app.addHook('onRequest', (request: Tracked, _reply, done) => {
-        request[kInFlight] = true;
+        request[IN_FLIGHT] = true;
         inFlight.inc();
         done();
       });
