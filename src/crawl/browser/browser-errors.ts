@@ -30,7 +30,11 @@ export function toBrowserError(err: unknown, ctx: ErrorContext): OwlError {
   if (net !== null) {
     if (ctx.refused) return new OwlError('TARGET_FORBIDDEN', undefined, details, { cause: err });
     if (TIMEOUT_NET.has(net)) return new OwlError('TIMEOUT', `The browser navigation failed: ${net}`, details, { cause: err });
-    if (PROXY_NET.has(net)) return new OwlError(ctx.viaProxy ? 'PROXY' : 'NETWORK', `The browser navigation failed: ${net}`, details, { cause: err });
+    // Through a proxy every connection the browser opens goes to the proxy (as in the HTTP
+    // fetcher); certificate errors are still the target's.
+    if (PROXY_NET.has(net) || (ctx.viaProxy && !/^ERR_(?:CERT|SSL)_/.test(net))) {
+      return new OwlError(ctx.viaProxy ? 'PROXY' : 'NETWORK', `The browser navigation failed: ${net}`, details, { cause: err });
+    }
     return new OwlError('NETWORK', `The browser navigation failed: ${net}`, details, { cause: err });
   }
   return new OwlError('BROWSER', `The browser failed: ${message.split('\n')[0]}`, details, { cause: err });

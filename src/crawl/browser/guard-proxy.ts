@@ -14,7 +14,10 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isForbiddenAddress, isMetadataHost } from '../target-guard.ts';
 
-/** Response header on a plain-HTTP refusal, so the renderer can tell a refusal from a real 403. */
+/**
+ * Response header on the proxy's own plain-HTTP answers, so the renderer can tell them from the
+ * target's: `refused` (forbidden address) or `failed` (name not resolved, connection failed).
+ */
 export const GUARD_HEADER = 'x-owl-guard';
 
 export interface GuardProxyOptions {
@@ -108,7 +111,7 @@ export async function startGuardProxy(opts: GuardProxyOptions = {}): Promise<Gua
       try {
         address = await resolveAllowed(target.hostname);
       } catch {
-        res.writeHead(502, { connection: 'close' });
+        res.writeHead(502, { [GUARD_HEADER]: 'failed', connection: 'close' });
         return void res.end('name not resolved');
       }
       if (address === null) {
@@ -125,7 +128,7 @@ export async function startGuardProxy(opts: GuardProxyOptions = {}): Promise<Gua
         up.pipe(res);
       });
       out.on('error', () => {
-        if (!res.headersSent) res.writeHead(502, { connection: 'close' });
+        if (!res.headersSent) res.writeHead(502, { [GUARD_HEADER]: 'failed', connection: 'close' });
         res.end();
       });
       res.on('close', () => {

@@ -364,7 +364,7 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
             holder.tabCrashed = true;
             stop.abort(new OwlError('BROWSER', 'The tab crashed', { url: req.url, crash: true }));
           });
-          return await renderInPage(page, req.url, { navigationTimeoutMs: o.navigationTimeoutMs, settle, deadline, screenshotPath: req.screenshotPath ?? null });
+          return await renderInPage(page, req.url, { navigationTimeoutMs: o.navigationTimeoutMs, settle, deadline, screenshotPath: req.screenshotPath ?? null, viaProxy: Boolean(req.proxy) });
         } finally {
           await bounded(page.close());
         }

@@ -17,6 +17,8 @@ export interface PageRenderOptions {
   /** `performance.now()` by which the pool gives up on the page; settling stops short of it. */
   deadline: number;
   screenshotPath: string | null;
+  /** The session goes through an upstream proxy (connection failures are the proxy's). */
+  viaProxy: boolean;
 }
 
 export interface PageRender {
@@ -57,6 +59,15 @@ function frameUrlsOf(page: Page, iframeSrcs: readonly string[]): string[] {
   return [...out];
 }
 
+/** The guard proxy answered instead of the target: a refusal or a connection it could not make. */
+function throwIfGuardAnswered(response: Response, url: string, viaProxy: boolean): void {
+  const guard = response.headers()[GUARD_HEADER];
+  if (guard === undefined) return;
+  const details = { url, finalUrl: response.url() };
+  if (guard === 'refused') throw new OwlError('TARGET_FORBIDDEN', undefined, details);
+  throw new OwlError(viaProxy ? 'PROXY' : 'NETWORK', `The connection to ${new URL(response.url()).host} failed`, details);
+}
+
 export async function renderInPage(page: Page, url: string, o: PageRenderOptions): Promise<PageRender> {
   let mainResponse: Response | null = null;
   page.on('response', (r) => {
@@ -64,7 +75,7 @@ export async function renderInPage(page: Page, url: string, o: PageRenderOptions
   });
   const first = await page.goto(url, { waitUntil: 'domcontentloaded', timeout: o.navigationTimeoutMs });
   if (first === null) throw new OwlError('BROWSER', 'The navigation produced no response', { url });
-  if (first.headers()[GUARD_HEADER] !== undefined) throw new OwlError('TARGET_FORBIDDEN', undefined, { url, finalUrl: first.url() });
+  throwIfGuardAnswered(first, url, o.viaProxy);
   mainResponse ??= first;
 
   let snap: PageSnapshot | null = null;
@@ -80,8 +91,8 @@ export async function renderInPage(page: Page, url: string, o: PageRenderOptions
   }
 
   const response: Response = mainResponse;
+  throwIfGuardAnswered(response, url, o.viaProxy);
   const headers = response.headers();
-  if (headers[GUARD_HEADER] !== undefined) throw new OwlError('TARGET_FORBIDDEN', undefined, { url, finalUrl: response.url() });
   const status = response.status();
   const frameUrls = frameUrlsOf(page, snap.iframeSrcs);
   const blocked = detectBlockInDom({ status, html: snap.html, frameUrls });
