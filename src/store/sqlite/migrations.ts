@@ -1,18 +1,16 @@
 import type Database from 'better-sqlite3';
 import { OwlError } from '../../errors.ts';
 
-/**
- * Frontier entry states, stored as small integers so the partial indexes stay compact.
- * DROPPED marks URLs of a cancelled or operator-failed job that were never fetched.
- */
-export const STATE = { QUEUED: 0, LEASED: 1, DONE: 2, FAILED: 3, DROPPED: 4 } as const;
-
 interface Migration {
   version: number;
   sql: string;
 }
 
-/** Numbered migrations, applied in order, each in its own transaction. Never edit one that has shipped: add a new one. */
+/**
+ * Numbered migrations, applied in order, each in its own transaction. Never edit one that has shipped: add a new one.
+ * frontier.state is a small integer so the partial indexes stay compact: 0 queued, 1 leased, 2 done, 3 failed,
+ * 4 dropped (a URL of a cancelled or operator-failed job that was never fetched).
+ */
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,

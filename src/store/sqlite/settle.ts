@@ -1,12 +1,9 @@
 import type { FinishedJob, Outcome, PageRecord, SettleResult } from '../types.ts';
-import { STATE } from './migrations.ts';
 import { isLive, type CountedJobRow } from './rows.ts';
 import type { Core } from './leases.ts';
 
-interface EntryRow {
+interface SettledRow {
   job_seq: number;
-  state: number;
-  lease_token: string | null;
   host: string;
 }
 
@@ -53,18 +50,25 @@ export function settleOutcomes(core: Core, outcomes: Outcome[], now: number): Se
 
   for (const outcome of outcomes) {
     const { entry } = outcome;
-    const row = s.entryForSettle.get(entry.id) as EntryRow | undefined;
-    if (!row || row.state !== STATE.LEASED || row.lease_token !== entry.leaseToken) {
-      accepted.push(false);
-      continue;
+    let row: SettledRow | undefined;
+    switch (outcome.kind) {
+      case 'done':
+        row = s.settleDone.get(entry.id, entry.leaseToken) as SettledRow | undefined;
+        break;
+      case 'retry':
+        row = s.settleRetry.get(outcome.notBefore, outcome.errorCode, entry.id, entry.leaseToken) as SettledRow | undefined;
+        break;
+      case 'failed':
+        row = s.settleFailed.get(outcome.page.errorCode, entry.id, entry.leaseToken) as SettledRow | undefined;
+        break;
     }
-    accepted.push(true);
+    accepted.push(row !== undefined);
+    if (!row) continue;
     const job = jobOf(row.job_seq);
     job.in_flight -= 1;
     hostOf(row.host).inFlight -= 1;
     switch (outcome.kind) {
       case 'done': {
-        s.markDone.run(entry.id);
         insertPage(row.job_seq, outcome.page);
         job.fetched += 1;
         if (!isLive(job.status)) break;
@@ -81,16 +85,15 @@ export function settleOutcomes(core: Core, outcomes: Outcome[], now: number): Se
         break;
       }
       case 'retry': {
-        const live = isLive(job.status);
-        s.markRetry.run(live ? STATE.QUEUED : STATE.DROPPED, outcome.notBefore, outcome.errorCode, entry.id);
-        if (live) {
+        if (isLive(job.status)) {
           job.queued += 1;
           lowerHead(row.host, entry.id);
+        } else {
+          s.drop.run(entry.id);
         }
         break;
       }
       case 'failed': {
-        s.markFailed.run(outcome.page.errorCode, entry.id);
         insertPage(row.job_seq, outcome.page);
         job.failed += 1;
         break;

@@ -33,7 +33,6 @@ export function prepareStatements(db: Database.Database) {
     stats: p(`SELECT count(*) AS jobs, coalesce(sum(queued), 0) AS depth FROM jobs WHERE status IN ('queued', 'running')`),
 
     insertEntry: p(`INSERT INTO frontier (job_seq, url, host, depth) VALUES (?, ?, ?, ?) ON CONFLICT (job_seq, url) DO NOTHING`),
-    entryForSettle: p('SELECT job_seq, state, lease_token, host FROM frontier WHERE id = ?'),
     expiredLeases: p('SELECT id, job_seq, host FROM frontier WHERE state = 1 AND lease_until <= ?'),
     workerLeases: p('SELECT id, job_seq, host FROM frontier WHERE state = 1 AND lease_until IS NOT NULL AND worker_id = ?'),
     readyOfHost: p(`SELECT id, job_seq, url, depth, attempts FROM frontier
@@ -45,11 +44,13 @@ export function prepareStatements(db: Database.Database) {
     lease: p('UPDATE frontier SET state = 1, lease_token = ?, lease_until = ?, worker_id = ? WHERE id = ?'),
     requeue: p('UPDATE frontier SET state = 0, lease_token = NULL, lease_until = NULL, worker_id = NULL WHERE id = ?'),
     drop: p('UPDATE frontier SET state = 4, lease_token = NULL, lease_until = NULL, worker_id = NULL WHERE id = ?'),
-    markDone: p('UPDATE frontier SET state = 2, lease_token = NULL, lease_until = NULL, worker_id = NULL WHERE id = ?'),
-    markFailed: p(`UPDATE frontier SET state = 3, attempts = attempts + 1, last_error = ?, lease_token = NULL, lease_until = NULL,
-      worker_id = NULL WHERE id = ?`),
-    markRetry: p(`UPDATE frontier SET state = ?, attempts = attempts + 1, not_before = ?, last_error = ?, lease_token = NULL,
-      lease_until = NULL, worker_id = NULL WHERE id = ?`),
+    // Settling proves the lease in the same statement that ends it; no row back means a stale outcome.
+    settleDone: p(`UPDATE frontier SET state = 2, lease_token = NULL, lease_until = NULL, worker_id = NULL
+      WHERE id = ? AND state = 1 AND lease_token = ? RETURNING job_seq, host`),
+    settleFailed: p(`UPDATE frontier SET state = 3, attempts = attempts + 1, last_error = ?, lease_token = NULL, lease_until = NULL,
+      worker_id = NULL WHERE id = ? AND state = 1 AND lease_token = ? RETURNING job_seq, host`),
+    settleRetry: p(`UPDATE frontier SET state = 0, attempts = attempts + 1, not_before = ?, last_error = ?, lease_token = NULL,
+      lease_until = NULL, worker_id = NULL WHERE id = ? AND state = 1 AND lease_token = ? RETURNING job_seq, host`),
     extendLease: p('UPDATE frontier SET lease_until = ? WHERE id = ? AND state = 1 AND lease_token = ?'),
     hostsOfQueued: p('SELECT DISTINCT host FROM frontier WHERE job_seq = ? AND state = 0').pluck(),
     dropQueued: p('UPDATE frontier SET state = 4 WHERE job_seq = ? AND state = 0'),
