@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { isOwlError } from '../../src/errors.ts';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
@@ -78,6 +79,32 @@ describe('sqlite store specifics', () => {
     } finally {
       blocker.exec('ROLLBACK');
       blocker.close();
+      await store.close();
+    }
+  });
+
+  it('two threads claiming from one file never lease the same URL', async () => {
+    const file = path.join(root, 'threads', 'owl.db');
+    const store = openSqliteStore({ path: file });
+    await store.migrate();
+    const seeds = Array.from({ length: 2000 }, (_, i) => `http://h${i % 20}.test/${i}`);
+    const job = await store.createJob({ seeds, options: { maxPages: 5000, maxDepth: 1, scope: 'host', mode: 'http', respectRobots: true, allowPrivate: false }, source: 'api' }, 1);
+    const claimer = (workerId: string) =>
+      new Promise<number[]>((resolve, reject) => {
+        // Node 20 does not pass the parent's --import hooks to worker threads: register tsx in the thread, then load the TypeScript side.
+        const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./sqlite-claim-worker.ts', import.meta.url).href)}); })`;
+        const w = new Worker(boot, { eval: true, workerData: { file, workerId, now: 10 } });
+        w.once('message', resolve);
+        w.once('error', reject);
+        w.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`claimer exited with ${code}`))));
+      });
+    try {
+      const [a, b] = await Promise.all([claimer('t1'), claimer('t2')]);
+      const all = [...a, ...b];
+      assert.equal(new Set(all).size, all.length, 'an entry was leased twice');
+      assert.equal(all.length, 2000);
+      assert.deepEqual((await store.getJob(job.id))?.counts, { admitted: 2000, queued: 0, inFlight: 2000, fetched: 0, failed: 0 });
+    } finally {
       await store.close();
     }
   });
