@@ -21,23 +21,27 @@ const LOCK_HOSTS = `
  * Leases due entries of the locked hosts in one statement (the graphile-worker pattern: FOR UPDATE
  * SKIP LOCKED … RETURNING): up to `cap` per host, round-robin across hosts (rank within the host
  * first, then the host's age), and updates each host's counter, next fetch time and oldest waiting
- * entry. It runs after LOCK_HOSTS in the same transaction, so its snapshot sees every lease that
+ * entry. Candidates are read without locks and only the chosen rows are locked (locking writes to
+ * every row it touches); SKIP LOCKED there steps over a row a cancel is dropping right now. It runs after LOCK_HOSTS in the same transaction, so its snapshot sees every lease that
  * a previous holder of those host locks committed.
  */
 const LEASE = `
   WITH h AS (
     SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) AS h(host, cap, ord)
+  ), live AS MATERIALIZED (
+    SELECT coalesce(array_agg(j.seq), '{}') AS seqs FROM jobs j WHERE ${LIVE} AND ($5::text[] IS NULL OR j.mode = ANY ($5::text[]))
   ), cand AS (
     SELECT c.id, h.host, h.ord, row_number() OVER (PARTITION BY h.host ORDER BY c.id) AS rank
     FROM h CROSS JOIN LATERAL (
-      SELECT f.id FROM frontier f JOIN jobs j ON j.seq = f.job_seq
-      WHERE f.host = h.host AND f.state = 0 AND f.not_before <= $4 AND ${LIVE}
-        AND ($5::text[] IS NULL OR j.mode = ANY ($5::text[]))
+      SELECT f.id FROM frontier f
+      WHERE f.host = h.host AND f.state = 0 AND f.not_before <= $4 AND f.job_seq = ANY ((SELECT seqs FROM live)::bigint[])
       ORDER BY f.id LIMIT h.cap
-      FOR UPDATE OF f SKIP LOCKED
     ) c
-  ), chosen AS (
-    SELECT id, host FROM cand ORDER BY rank, ord LIMIT $6
+  ), chosen AS MATERIALIZED (
+    SELECT f.id, f.host FROM frontier f
+    WHERE f.id IN (SELECT id FROM cand ORDER BY rank, ord LIMIT $6) AND f.state = 0
+    ORDER BY f.id
+    FOR UPDATE OF f SKIP LOCKED
   ), leased AS (
     UPDATE frontier f SET state = 1, lease_token = gen_random_uuid()::text, lease_until = $7, worker_id = $8
     FROM chosen WHERE f.id = chosen.id
@@ -49,7 +53,7 @@ const LEASE = `
       next_fetch_at = CASE WHEN p.n > 0 THEN greatest(hosts.next_fetch_at, $9) ELSE hosts.next_fetch_at END,
       head_id = (
         SELECT f.id FROM frontier f JOIN jobs j ON j.seq = f.job_seq
-        WHERE f.host = p.host AND f.state = 0 AND ${LIVE} AND NOT EXISTS (SELECT 1 FROM chosen c WHERE c.id = f.id)
+        WHERE f.host = p.host AND f.state = 0 AND ${LIVE} AND f.id <> ALL ((SELECT coalesce(array_agg(c.id), '{}') FROM chosen c)::bigint[])
         ORDER BY f.id LIMIT 1)
     FROM per_host p WHERE hosts.host = p.host
   )
@@ -112,7 +116,7 @@ export async function claimEntries(db: Db, opts: ClaimOptions, now: number): Pro
       if (hosts.length < opts.limit) break;
     }
     return out;
-  });
+  }, { asyncCommit: true });
 
   const starting = [...new Set(rows.filter((r) => r.job_status === 'queued').map((r) => r.job_seq))];
   if (starting.length > 0) await db.query(START_JOBS, [starting, now]);

@@ -69,11 +69,17 @@ export class Db {
     }
   };
 
-  /** Runs `fn` inside BEGIN … COMMIT on one connection; rolls back on any error. */
-  async tx<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` inside BEGIN … COMMIT on one connection; rolls back on any error.
+   * `asyncCommit` (SET LOCAL synchronous_commit = off) returns from COMMIT before the WAL is flushed:
+   * a server crash may then forget the last few hundred milliseconds of such transactions, which for
+   * claims and settles only means those URLs are fetched again (at-least-once fetching, a page
+   * still recorded once), never an inconsistent frontier.
+   */
+  async tx<T>(fn: (q: Query) => Promise<T>, opts: { asyncCommit?: boolean } = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once(fn);
+        return await this.once(fn, opts.asyncCommit ?? false);
       } catch (e) {
         const code = (e as { code?: unknown }).code;
         if (attempt < 4 && typeof code === 'string' && RETRY_SQLSTATE.has(code)) continue;
@@ -82,12 +88,15 @@ export class Db {
     }
   }
 
-  private async once<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+  private async once<T>(fn: (q: Query) => Promise<T>, asyncCommit: boolean): Promise<T> {
     if (this.closed) throw new OwlError('STORE_UNAVAILABLE', 'The PostgreSQL store is closed');
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query(this.opts.transactionPooler ? `BEGIN; SET LOCAL statement_timeout = ${this.opts.statementTimeoutMs}` : 'BEGIN');
+      let begin = 'BEGIN';
+      if (this.opts.transactionPooler) begin += `; SET LOCAL statement_timeout = ${this.opts.statementTimeoutMs}`;
+      if (asyncCommit) begin += '; SET LOCAL synchronous_commit = off';
+      await client.query(begin);
       const q: Query = async <R,>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as R[];
       const result = await fn(q);
       await client.query('COMMIT');

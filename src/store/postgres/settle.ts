@@ -216,5 +216,5 @@ export async function settleOutcomes(db: Db, outcomes: Outcome[], now: number): 
       await q(TOUCH_HOSTS, [hosts, hosts.map((h) => perHost.get(h)!.inFlight), hosts.map((h) => perHost.get(h)!.head)]);
     }
     return { accepted, enqueued, finishedJobs };
-  });
+  }, { asyncCommit: true });
 }

@@ -1,0 +1,159 @@
+/**
+ * Frontier benchmark: URLs enqueued/s and URLs claimed+acked/s on PostgreSQL and SQLite, with 1 and
+ * 4 concurrent workers (each worker its own store handle: its own pool, or its own SQLite
+ * connection), batches like the worker's (claim up to BATCH, settle each page with a few
+ * discovered links). Prints a table and the ratio to the 5,000 URLs/s target.
+ *
+ *   node --import tsx bench/frontier.ts [--urls 20000] [--batch 64] [--links 3] [--hosts 20]
+ *
+ * PostgreSQL: DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres; the run creates the
+ * database owl_bench_frontier (if missing) and a throw-away schema in it, dropped at the end.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { openPostgresStore } from '../src/store/postgres/index.ts';
+import { openSqliteStore } from '../src/store/sqlite/index.ts';
+import type { DiscoveredUrl, Outcome, Store } from '../src/store/types.ts';
+
+const TARGET_PER_SECOND = 5_000;
+
+const { values } = parseArgs({
+  options: {
+    urls: { type: 'string', default: '20000' },
+    batch: { type: 'string', default: '64' },
+    links: { type: 'string', default: '3' },
+    hosts: { type: 'string', default: '20' },
+  },
+});
+const URLS = Number(values.urls);
+const BATCH = Number(values.batch);
+const LINKS = Number(values.links);
+const HOSTS = Number(values.hosts);
+
+interface Backend {
+  name: string;
+  /** A fresh empty database; `open()` gives one more handle on it. */
+  setup(): Promise<{ open: () => Store; teardown: () => Promise<void> }>;
+}
+
+const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const postgres: Backend = {
+  name: 'PostgreSQL',
+  async setup() {
+    const dbName = 'owl_bench_frontier';
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    if (!(await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName])).rowCount) await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    const url = new URL(adminUrl);
+    url.pathname = `/${dbName}`;
+    const schema = `bench_${randomBytes(4).toString('hex')}`;
+    const options = `-c search_path=${schema}`;
+    const owner = new pg.Pool({ connectionString: url.toString(), options, max: 1 });
+    await owner.query(`CREATE SCHEMA ${schema}`);
+    return {
+      open: () => openPostgresStore({ url: url.toString(), poolSize: 4, pool: { options } }),
+      teardown: async () => {
+        await owner.query(`DROP SCHEMA ${schema} CASCADE`);
+        await owner.end();
+      },
+    };
+  },
+};
+
+const sqlite: Backend = {
+  name: 'SQLite',
+  async setup() {
+    const dir = mkdtempSync(path.join(tmpdir(), 'owl-bench-frontier-'));
+    const file = path.join(dir, 'owl.db');
+    return { open: () => openSqliteStore({ path: file }), teardown: async () => rmSync(dir, { recursive: true, force: true }) };
+  },
+};
+
+interface Result {
+  backend: string;
+  workers: number;
+  enqueuePerSecond: number;
+  ackedPerSecond: number;
+  acked: number;
+  claims: number;
+}
+
+async function run(backend: Backend, workers: number): Promise<Result> {
+  const { open, teardown } = await backend.setup();
+  const handles = Array.from({ length: workers }, open);
+  try {
+    await handles[0]!.migrate();
+    for (const h of handles.slice(1)) await h.migrate();
+    const seeds = Array.from({ length: Math.floor(URLS / (LINKS + 1)) }, (_, i) => `http://h${i % HOSTS}.bench/seed/${i}`);
+    const options = { maxPages: URLS, maxDepth: 1_000, scope: 'domain' as const, mode: 'http' as const, respectRobots: false, allowPrivate: true };
+    const t0 = performance.now();
+    const job = await handles[0]!.createJob({ seeds, options, source: 'bench' });
+    const enqueueSeconds = (performance.now() - t0) / 1000;
+
+    let next = 0;
+    let acked = 0;
+    let claims = 0;
+    const start = performance.now();
+    await Promise.all(
+      handles.map(async (store, w) => {
+        let idle = 0;
+        while (idle < 50) {
+          const entries = await store.claim({ workerId: `bench-${w}`, limit: BATCH, leaseMs: 60_000, maxPerHost: BATCH, hostDelayMs: 0 });
+          claims++;
+          if (entries.length === 0) {
+            const j = await store.getJob(job.id);
+            if (!j || j.status !== 'running') break;
+            idle++;
+            await new Promise((r) => setTimeout(r, 5));
+            continue;
+          }
+          idle = 0;
+          const outcomes: Outcome[] = entries.map((e) => {
+            const discovered: DiscoveredUrl[] = Array.from({ length: LINKS }, () => {
+              const k = next++;
+              return { url: `http://h${k % HOSTS}.bench/page/${k}`, host: `h${k % HOSTS}.bench`, depth: e.depth + 1 };
+            });
+            return {
+              kind: 'done',
+              entry: e,
+              discovered,
+              page: { url: e.url, finalUrl: e.url, statusCode: 200, title: 't', bytes: 12_000, fetchMs: 5, errorCode: null, contentType: 'text/html', mode: 'http', linksFound: LINKS, depth: e.depth, fetchedAt: Date.now() },
+            };
+          });
+          const res = await store.settle(outcomes);
+          acked += res.accepted.filter(Boolean).length;
+        }
+      }),
+    );
+    const seconds = (performance.now() - start) / 1000;
+    const end = await handles[0]!.getJob(job.id);
+    if (end?.status !== 'done' || end.counts.fetched !== URLS) throw new Error(`${backend.name}: the job ended ${end?.status} with ${JSON.stringify(end?.counts)}`);
+    return { backend: backend.name, workers, enqueuePerSecond: seeds.length / enqueueSeconds, ackedPerSecond: acked / seconds, acked, claims };
+  } finally {
+    for (const h of handles) await h.close();
+    await teardown();
+  }
+}
+
+const results: Result[] = [];
+for (const backend of [postgres, sqlite]) {
+  for (const workers of [1, 4]) {
+    const r = await run(backend, workers);
+    results.push(r);
+    console.error(`done: ${r.backend} × ${workers}`);
+  }
+}
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+console.log(`\nfrontier: ${fmt(URLS)} URLs over ${HOSTS} hosts, claim batches of ${BATCH}, ${LINKS} links discovered per page`);
+console.log('backend     workers  enqueue URLs/s (createJob)  claimed+acked URLs/s  vs 5,000/s target');
+for (const r of results) {
+  console.log(
+    `${r.backend.padEnd(11)} ${String(r.workers).padStart(7)}  ${fmt(r.enqueuePerSecond).padStart(26)}  ${fmt(r.ackedPerSecond).padStart(20)}  ${(r.ackedPerSecond / TARGET_PER_SECOND).toFixed(2).padStart(8)}x`,
+  );
+}
