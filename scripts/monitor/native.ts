@@ -2,7 +2,7 @@
  * `make monitor-native-up` / `monitor-native-down` / `monitor-native-status`: the monitoring stack
  * from Debian's packages, for machines without Docker. Everything lives under ./data/monitoring/
  * (generated configs, TSDB, pid files, logs). Ports default to the plan's and can be moved with
- * OWL_MON_<COMPONENT>_PORT (e.g. OWL_MON_PROMETHEUS_PORT=19090, OWL_MON_API_PORT=8000).
+ * MONITOR_<COMPONENT>_PORT (e.g. MONITOR_PROMETHEUS_PORT=19090, MONITOR_API_PORT=8000).
  * `owl worker` endpoints go in data/monitoring/workers.json (file_sd format), e.g.
  * [{"targets":["127.0.0.1:9000"]}]; Prometheus rereads it every 5 s.
  */
@@ -21,7 +21,7 @@ const EXAMPLE_SECRETS = join(REPO_ROOT, 'docker', 'monitoring', 'secrets');
 function ports(env: NodeJS.ProcessEnv): NativePorts {
   const out = { ...DEFAULT_PORTS };
   for (const key of Object.keys(out) as (keyof NativePorts)[]) {
-    const name = `OWL_MON_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_PORT`;
+    const name = `MONITOR_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_PORT`;
     const v = env[name];
     if (v !== undefined) {
       const n = Number(v);

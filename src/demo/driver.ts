@@ -52,22 +52,21 @@ function urls(base: string, kind: string, count: number, offset = 0): string[] {
 
 let round = 0;
 
+/** Rounds between two rounds that include blocked, rate-limited and captcha pages. */
+const NOISE_EVERY = 10;
+
 /**
- * One round of ordinary traffic: two link-following crawls plus a few blocked,
- * rate-limited, captcha and slow pages — below every alert threshold per 5 minutes when sent
- * every 30 s or more.
+ * One round of ordinary traffic: two link-following crawls and a slow page; every NOISE_EVERY-th
+ * round (the first included) also one blocked, one rate-limited and one captcha page. With rounds
+ * 30 s apart and OWL_MAX_ATTEMPTS=2 that stays well under every alert threshold per 5 minutes.
  */
 export function mixedJobs(siteUrl: string): JobRequest[] {
   const r = round++;
+  const noise = r % NOISE_EVERY === 0 ? [...urls(siteUrl, 'blocked', 1, r), ...urls(siteUrl, 'limited', 1, r), ...urls(siteUrl, 'captcha', 1, r)] : [];
   return [
     { seeds: [`${siteUrl}/page/${(r * 7) % 200}`], maxPages: 40, maxDepth: 3, source: 'demo' },
     { seeds: [`${siteUrl}/page/${(r * 11 + 100) % 200}`], maxPages: 20, maxDepth: 2, source: 'demo-deep' },
-    {
-      seeds: [...urls(siteUrl, 'blocked', 1, r), ...urls(siteUrl, 'limited', 1, r), ...urls(siteUrl, 'captcha', 1, r), ...urls(siteUrl, 'slow', 1, r)],
-      maxPages: 4,
-      maxDepth: 0,
-      source: 'demo-noise',
-    },
+    { seeds: [...urls(siteUrl, 'slow', 1, r), ...noise], maxPages: 4, maxDepth: 0, source: 'demo-noise' },
   ];
 }
 

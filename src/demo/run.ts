@@ -1,6 +1,6 @@
 /**
  * `make demo [TRIP=<AlertName>] [DEMO_PORT=8000]`: starts the demo site, `owl serve` on the
- * embedded store (data under ./data/demo, private targets allowed, no host delay) and the
+ * embedded store (data under ./data/demo, private targets allowed, no host delay, 2 attempts) and the
  * driver, until Ctrl-C. With `make monitor-native-up` running, the dashboards fill within a minute.
  */
 import { spawn } from 'node:child_process';
@@ -46,7 +46,8 @@ async function main(): Promise<void> {
   const apiUrl = `http://127.0.0.1:${values.port}`;
   const owl = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'owl.js'), 'serve', '--port', String(values.port)], {
     stdio: 'inherit',
-    env: { ...process.env, OWL_DATA_DIR: dataDir, OWL_ALLOW_PRIVATE_TARGETS: 'true', OWL_HOST_DELAY_MS: '0', OWL_LOG_LEVEL: process.env.OWL_LOG_LEVEL ?? 'warn' },
+    // Two attempts per URL keep the driver's ordinary noise under the alert thresholds (driver.ts).
+    env: { ...process.env, OWL_DATA_DIR: dataDir, OWL_ALLOW_PRIVATE_TARGETS: 'true', OWL_HOST_DELAY_MS: '0', OWL_MAX_ATTEMPTS: '2', OWL_LOG_LEVEL: process.env.OWL_LOG_LEVEL ?? 'warn' },
   });
   const driver = new DemoDriver({ apiUrl, siteUrl: site.url, intervalMs: Number(values.interval), ...(trip ? { trip } : {}) });
   let stopping = false;

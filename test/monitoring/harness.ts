@@ -42,6 +42,11 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
+/** The test's environment minus owl's own settings: owl rejects unknown OWL_* names, and a stray one would change the service under test. */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OWL_') && k !== 'DATABASE_URL'));
+}
+
 export interface Spec {
   name: string;
   command: string;
@@ -63,7 +68,7 @@ export class Managed {
   start(): void {
     const log = createWriteStream(this.logFile, { flags: 'a' });
     log.write(`--- start ${++this.starts}: ${this.spec.command} ${this.spec.args.join(' ')}\n`);
-    const child = spawn(this.spec.command, this.spec.args, { env: { ...process.env, ...this.spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.spec.command, this.spec.args, { env: { ...inheritedEnv(), ...this.spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     child.once('exit', () => log.end());
