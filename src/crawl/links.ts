@@ -100,14 +100,6 @@ function tagKind(html: string, start: number, end: number): number {
   return TAG_OTHER;
 }
 
-/** Attribute tokenizer states (named after htmlparser2's). */
-const BEFORE_NAME = 0;
-const IN_NAME = 1;
-const AFTER_NAME = 2;
-const BEFORE_VALUE = 3;
-const IN_VALUE_UNQUOTED = 4;
-const SELF_CLOSING = 5;
-
 /** Result of scanning one start tag's attributes (reused between tags). */
 interface TagScan {
   /** Index after the tag's `>`, or -1 when the document ends inside the tag (tag dropped). */
@@ -126,103 +118,131 @@ function attributeValue(html: string, start: number, end: number): string {
   return raw.indexOf('&') === -1 ? raw : decodeHTMLAttribute(raw);
 }
 
-/** Runs the start-tag attribute states from `p` (the char after the tag name) to the tag's end. */
+/**
+ * The same attribute states as scanAttributes, as one sticky regex for tags whose attributes do
+ * not matter: irregexp skips them far faster than a JS char loop. Every token is forced to be
+ * maximal by a lookahead (a name cannot be split, `name =` must take a value, an unquoted value
+ * cannot be split), so there is exactly one way to match and no catastrophic backtracking; a
+ * failed match means the document ends inside the tag. Equality is covered by the fuzz test.
+ */
+const ATTRIBUTES_TO_GT =
+  /(?:[\t\n\f\r /]|[^\t\n\f\r />][^\t\n\f\r />=]*(?![^\t\n\f\r />=])(?:[\t\n\f\r ]*=[\t\n\f\r ]*(?:"[^"]*"|'[^']*'|(?=>)|[^\t\n\f\r >"'][^\t\n\f\r >]*(?![^\t\n\f\r >]))|(?![\t\n\f\r ]*=)))*>/
+    .source;
+const SKIP_ATTRIBUTES = new RegExp(ATTRIBUTES_TO_GT, 'y');
+
+/**
+ * Everything the scanner would pass over without looking — text, end tags, a `<` that starts
+ * no tag, start tags whose name is none of a/area/base or the raw-text ones — in one native
+ * regex call. It stops at the first construct that needs the JS path (those tags, `<!`, `<?`,
+ * or markup cut off by the end of the document), which then handles it exactly.
+ */
+const SKIP_UNINTERESTING = new RegExp(
+  '(?:[^<]+|</[^>]*>|<(?![a-z!?/])' +
+    '|<(?!(?:a|area|base|script|style|[tx]itle|[tx]extarea|[tx]mp)[\\t\\n\\f\\r />])[a-z][^\\t\\n\\f\\r />]*' +
+    ATTRIBUTES_TO_GT +
+    ')*',
+  'iy',
+);
+
+/**
+ * Runs htmlparser2's start-tag attribute states (BeforeAttributeName … InAttributeValueNq)
+ * from `p`, the char after the tag name, to the tag's `>`. Written as nested loops rather
+ * than a per-char switch: each state is a tight loop and quoted values are skipped by indexOf.
+ */
 function scanAttributes(html: string, p: number, wantHref: boolean, out: TagScan): void {
   const n = html.length;
-  let state = BEFORE_NAME;
-  let nameStart = 0;
-  let valueStart = 0;
-  let isHref = false;
   let hrefSeen = !wantHref;
+  let slash = false; // in SelfClosingTag state
   out.href = null;
-  while (p < n) {
-    const c = html.charCodeAt(p);
-    switch (state) {
-      case BEFORE_NAME:
-        if (c === GT) {
-          out.next = p + 1;
-          out.selfClosing = false;
-          return;
-        }
-        if (c === SLASH) state = SELF_CLOSING;
-        else if (!isWhitespace(c)) {
-          state = IN_NAME;
-          nameStart = p;
-        }
-        break;
-      case SELF_CLOSING:
-        if (c === GT) {
-          out.next = p + 1;
-          out.selfClosing = true;
-          return;
-        }
-        if (!isWhitespace(c)) {
-          state = BEFORE_NAME;
-          continue;
-        }
-        break;
-      case IN_NAME:
-        if (c === EQ || c === GT || c === SLASH || isWhitespace(c)) {
-          isHref = !hrefSeen && isHrefName(html, nameStart, p);
-          state = AFTER_NAME;
-          continue;
-        }
-        break;
-      case AFTER_NAME:
-        if (c === EQ) state = BEFORE_VALUE;
-        else if (c === SLASH || c === GT) {
-          if (isHref) {
-            out.href = '';
-            hrefSeen = true;
-          }
-          state = BEFORE_NAME;
-          continue;
-        } else if (!isWhitespace(c)) {
-          if (isHref) {
-            out.href = '';
-            hrefSeen = true;
-          }
-          isHref = false;
-          state = IN_NAME;
-          nameStart = p;
-        }
-        break;
-      case BEFORE_VALUE:
-        if (c === DQUOTE || c === SQUOTE) {
-          const close = html.indexOf(c === DQUOTE ? '"' : "'", p + 1);
-          if (close === -1) {
-            out.next = -1;
-            return;
-          }
-          if (isHref) {
-            out.href = attributeValue(html, p + 1, close);
-            hrefSeen = true;
-            isHref = false;
-          }
-          state = BEFORE_NAME;
-          p = close + 1;
-          continue;
-        }
-        if (!isWhitespace(c)) {
-          state = IN_VALUE_UNQUOTED;
-          valueStart = p;
-          continue;
-        }
-        break;
-      default: // IN_VALUE_UNQUOTED
-        if (c === GT || isWhitespace(c)) {
-          if (isHref) {
-            out.href = attributeValue(html, valueStart, p);
-            hrefSeen = true;
-            isHref = false;
-          }
-          state = BEFORE_NAME;
-          continue;
-        }
+  for (;;) {
+    // BeforeAttributeName / InSelfClosingTag: whitespace keeps the state, `/` enters self-closing.
+    let c = 0;
+    for (;;) {
+      if (p >= n) {
+        out.next = -1;
+        return;
+      }
+      c = html.charCodeAt(p);
+      if (c === GT) {
+        out.next = p + 1;
+        out.selfClosing = slash;
+        return;
+      }
+      if (c === SLASH) slash = true;
+      else if (!isWhitespace(c)) break;
+      p++;
     }
+    // InAttributeName: the first char is taken whatever it is (`=`, quotes included).
+    slash = false;
+    const nameStart = p;
     p++;
+    for (;;) {
+      if (p >= n) {
+        out.next = -1;
+        return;
+      }
+      c = html.charCodeAt(p);
+      if (c === EQ || c === GT || c === SLASH || isWhitespace(c)) break;
+      p++;
+    }
+    const isHref = !hrefSeen && p - nameStart === 4 && matchesLower(html, nameStart, 'href');
+    // AfterAttributeName
+    while (isWhitespace(c)) {
+      p++;
+      if (p >= n) {
+        out.next = -1;
+        return;
+      }
+      c = html.charCodeAt(p);
+    }
+    if (c !== EQ) {
+      // No value; `/`, `>` or the next name's first char is reconsumed.
+      if (isHref) {
+        out.href = '';
+        hrefSeen = true;
+      }
+      continue;
+    }
+    // BeforeAttributeValue
+    p++;
+    for (;;) {
+      if (p >= n) {
+        out.next = -1;
+        return;
+      }
+      c = html.charCodeAt(p);
+      if (!isWhitespace(c)) break;
+      p++;
+    }
+    if (c === DQUOTE || c === SQUOTE) {
+      const close = html.indexOf(c === DQUOTE ? '"' : "'", p + 1);
+      if (close === -1) {
+        out.next = -1;
+        return;
+      }
+      if (isHref) {
+        out.href = attributeValue(html, p + 1, close);
+        hrefSeen = true;
+      }
+      p = close + 1;
+      continue;
+    }
+    // InAttributeValueNq: ends at whitespace or `>` (reconsumed), so `href=>` is empty.
+    const valueStart = p;
+    for (;;) {
+      if (p >= n) {
+        out.next = -1;
+        return;
+      }
+      c = html.charCodeAt(p);
+      if (c === GT || isWhitespace(c)) break;
+      p++;
+    }
+    if (isHref) {
+      out.href = attributeValue(html, valueStart, p);
+      hrefSeen = true;
+    }
   }
-  out.next = -1;
 }
 
 /**
@@ -332,7 +352,9 @@ export function extractPage(html: string, pageUrl: string): ExtractedPage {
   const tag: TagScan = { next: 0, selfClosing: false, href: null };
   let i = 0;
   while (i < n) {
-    const lt = html.indexOf('<', i);
+    SKIP_UNINTERESTING.lastIndex = i;
+    SKIP_UNINTERESTING.test(html);
+    const lt = html.indexOf('<', SKIP_UNINTERESTING.lastIndex);
     if (lt === -1 || lt + 1 >= n) break;
     const c = html.charCodeAt(lt + 1);
     if (isAsciiAlpha(c)) {
@@ -345,6 +367,12 @@ export function extractPage(html: string, pageUrl: string): ExtractedPage {
       }
       if (nameEnd >= n) break;
       const kind = tagKind(html, nameStart, nameEnd);
+      if (kind === TAG_OTHER) {
+        SKIP_ATTRIBUTES.lastIndex = nameEnd;
+        if (!SKIP_ATTRIBUTES.test(html)) break;
+        i = SKIP_ATTRIBUTES.lastIndex;
+        continue;
+      }
       const wantHref = kind === TAG_A_OR_AREA || (kind === TAG_BASE && baseHref === null);
       scanAttributes(html, nameEnd, wantHref, tag);
       if (tag.next === -1) break;
@@ -387,9 +415,9 @@ export function extractPage(html: string, pageUrl: string): ExtractedPage {
  */
 function resolveLinks(hrefs: string[], baseHref: string | null, pageUrl: string): string[] {
   if (hrefs.length === 0) return [];
-  const pageBase = URL.canParse(pageUrl) ? new URL(pageUrl) : null;
-  let base = pageBase;
+  let base: string | URL | null = pageUrl;
   if (baseHref !== null) {
+    const pageBase = URL.canParse(pageUrl) ? new URL(pageUrl) : null;
     try {
       base = pageBase === null ? new URL(baseHref) : new URL(baseHref, pageBase);
     } catch {

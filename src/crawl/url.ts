@@ -62,16 +62,31 @@ export type UrlResolver = (raw: string) => string | null;
 
 /**
  * Builds a resolver for many references against one base (what link extraction needs).
- * `base` null or unparsable: only absolute references resolve.
+ * `base` null or unparsable: only absolute references resolve. A base string that is already
+ * a normalised http(s) URL is split without parsing; the `URL` object for references that
+ * need the full parser is built on first use.
  */
 export function createResolver(base: string | URL | null | undefined): UrlResolver {
-  let baseUrl: URL | null = null;
-  if (base instanceof URL) baseUrl = base;
-  else if (typeof base === 'string') baseUrl = URL.canParse(base) ? new URL(base) : null;
-  const parts = baseUrl === null ? null : splitBase(baseUrl);
+  let parts: BaseParts | null = null;
+  let baseUrl: URL | null | undefined;
+  if (base instanceof URL) {
+    baseUrl = base;
+    parts = splitBase(base.href, base.protocol);
+  } else if (typeof base === 'string') {
+    const normalised = resolveFast(base, null);
+    if (normalised === base) parts = splitBase(base, base.charCodeAt(4) === COLON ? 'http:' : 'https:');
+    else {
+      baseUrl = URL.canParse(base) ? new URL(base) : null;
+      if (baseUrl !== null) parts = splitBase(baseUrl.href, baseUrl.protocol);
+    }
+  } else {
+    baseUrl = null;
+  }
   return (raw) => {
     const fast = resolveFast(raw, parts);
-    return fast !== undefined ? fast : resolveSlow(raw, baseUrl);
+    if (fast !== undefined) return fast;
+    if (baseUrl === undefined) baseUrl = new URL(base as string);
+    return resolveSlow(raw, baseUrl);
   };
 }
 
@@ -157,16 +172,15 @@ export function isLikelyTrap(normalizedUrl: string): boolean {
   return false;
 }
 
-function splitBase(url: URL): BaseParts | null {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
-  const href = url.href;
+function splitBase(href: string, protocol: string): BaseParts | null {
+  if (protocol !== 'http:' && protocol !== 'https:') return null;
   const hash = href.indexOf('#');
   const noFragment = hash === -1 ? href : href.slice(0, hash);
-  const pathStart = noFragment.indexOf('/', url.protocol.length + 2);
+  const pathStart = noFragment.indexOf('/', protocol.length + 2);
   const q = noFragment.indexOf('?');
   const noQuery = q === -1 ? noFragment : noFragment.slice(0, q);
   return {
-    scheme: url.protocol,
+    scheme: protocol,
     origin: noFragment.slice(0, pathStart),
     noFragment: q === noFragment.length - 1 ? null : noFragment,
     noQuery,
@@ -220,9 +234,38 @@ function resolveFast(raw: string, base: BaseParts | null): string | null | undef
       return withRootPath(raw, hostEnd, end);
     }
   }
+  const scheme = schemeEnd(raw, end);
+  if (scheme !== -1) {
+    // Any other scheme gives a non-http(s) URL or a parse error: null either way.
+    return isHttpScheme(raw, scheme) ? undefined : null;
+  }
   if (base === null || c0 >= 128 || (CHAR_CLASS[c0] & PATH_CHAR) === 0) return undefined;
   if (!scanPathAndQuery(raw, 0, end, false)) return undefined;
   return base.directory + (end === raw.length ? raw : raw.slice(0, end));
+}
+
+/** Length of a URL scheme at the start of raw (ASCII letter, then letters, digits, `+-.`, then `:`), or -1. */
+function schemeEnd(raw: string, end: number): number {
+  const c0 = raw.charCodeAt(0) | 0x20;
+  if (c0 < 97 || c0 > 122) return -1;
+  for (let i = 1; i < end; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === COLON) return i;
+    const lower = c | 0x20;
+    const ok = (lower >= 97 && lower <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 45 || c === DOT;
+    if (!ok) return -1;
+  }
+  return -1;
+}
+
+/** http/https in any case (left to the parser, which also handles `http:path` forms). */
+function isHttpScheme(raw: string, length: number): boolean {
+  if (length !== 4 && length !== 5) return false;
+  const scheme = 'https';
+  for (let k = 0; k < length; k++) {
+    if ((raw.charCodeAt(k) | 0x20) !== scheme.charCodeAt(k)) return false;
+  }
+  return true;
 }
 
 /** `raw[0, end)` with `/` inserted after the host when the path is empty, as `new URL` does. */

@@ -131,6 +131,7 @@ const HREF_PIECES = [
   '/\u65e5\u672c', '/p?x=\u00e9', "/q?it's", '/q?a=1&b=2', '/x y', '\t/tab', '/n\nl', '/;p=1', '/:@!$()*+,=~',
   '?', '#', '/{}', '/`^|', '/"', '/<>', 'http://[::1]/', 'http://[::1', 'https://exa mple.com/', '/.well-known/x',
   'x/./y', 'x/../y', 'https://a.b/c/..', 'http:relative', 'https:/one-slash', 'HtTpS://MiXeD.CoM/',
+  'HTTP:rel', 'Https:x', 'h+t.p-s:x', 'a.b:c', '1a:b', 'ftp:', 'c:/x', 'ht\ttp://tab.com/', 'https\n://nl.com/', 'httpx://a/',
   '&amp;', '&#47;x', '&#x2F;y', '&lt', '&copy;', '&notit;', '&amp', '&#0;', '&#x110000;', '&#128;', '&AMP;',
   `https://${'l'.repeat(70)}.com/`,
 ];
@@ -211,7 +212,7 @@ export function genDocument(rnd: () => number): string {
 
 const PAGE_URLS = [
   PAGE, 'http://Ex.COM:8080/a/b/', 'https://user:pw@ex.com/', 'https://ex.com', 'http://127.0.0.1:3000/x?y#z',
-  'https://ex.com/dir/', 'https://ex.com/p?', 'not a url',
+  'https://ex.com/dir/', 'https://ex.com/p?', 'https://ex.com/p?x#', 'not a url',
 ];
 /** Longer hunts: OWL_LINKS_FUZZ_DOCS=200000 OWL_LINKS_FUZZ_SEED=n sh scripts/run-tests.sh test/crawl/links.test.ts */
 const FUZZ_DOCS = Number(process.env.OWL_LINKS_FUZZ_DOCS ?? 3000);
@@ -238,7 +239,8 @@ describe('extractPage: seeded fuzz against the htmlparser2 reference', () => {
     const rnd = prng(7);
     for (const pageUrl of PAGE_URLS) {
       const base = URL.canParse(pageUrl) ? new URL(pageUrl) : null;
-      const resolve = createResolver(base);
+      const fromUrl = createResolver(base);
+      const fromString = createResolver(pageUrl);
       for (let k = 0; k < 3000; k++) {
         const href = genHref(rnd);
         let expected: string | null = null;
@@ -251,7 +253,8 @@ describe('extractPage: seeded fuzz against the htmlparser2 reference', () => {
         } catch {
           expected = null;
         }
-        assert.equal(resolve(href), expected, `${JSON.stringify(href)} against ${pageUrl}`);
+        assert.equal(fromUrl(href), expected, `${JSON.stringify(href)} against URL ${pageUrl}`);
+        assert.equal(fromString(href), expected, `${JSON.stringify(href)} against string ${pageUrl}`);
       }
     }
   });
