@@ -364,8 +364,9 @@ describe('YAML style', () => {
 });
 
 describe('PostgreSQL metrics role and custom queries', () => {
-  const database = 'owl_f1_monitoring_test';
-  const role = 'owl_f1_metrics_test';
+  // Unique per run: two suites running at once (a developer's and CI's) must not drop each other's.
+  const database = `owl_monitoring_test_${process.pid}`;
+  const role = `owl_metrics_test_${process.pid}`;
   const password = `pw-${process.pid}-'quoted"`;
   const admin = { host: '127.0.0.1', port: 5432, user: 'postgres' };
   const workDir = mkdtempSync(join(tmpdir(), 'owl-monitoring-'));
