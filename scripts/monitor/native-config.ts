@@ -48,6 +48,8 @@ export interface NativePrometheusOptions {
   externalLabels?: Record<string, string>;
   /** Folder of the rule files (default monitoring/prometheus/rules; the live test passes its copy). */
   rulesDir?: string;
+  /** More `host:port` targets per job name, added to the job's first static config (default none). */
+  extraTargets?: Record<string, string[]>;
 }
 
 /** Jobs that cannot run natively, with the reason (dropped from the native config). */
@@ -119,6 +121,12 @@ export function nativePrometheusConfig(o: NativePrometheusOptions): string {
     .filter((job) => !(job.job_name in NATIVE_EXCLUDED_JOBS))
     .map((job) => {
       const local = mapStrings(job, (s) => rewriteAddress(s, map)) as ScrapeConfig;
+      const extra = o.extraTargets?.[job.job_name];
+      if (extra) {
+        const first = local.static_configs?.[0];
+        if (!first) throw new Error(`native config: job ${job.job_name} has no static targets to extend`);
+        first.targets = [...first.targets, ...extra];
+      }
       if (local.dns_sd_configs) {
         delete local.dns_sd_configs;
         local.file_sd_configs = [{ files: [o.workersFile], refresh_interval: '5s' }];

@@ -10,8 +10,12 @@
  *
  * Processes: `api` is the service under test (embedded store). Two more `owl serve` instances stand
  * in for workers in the `workers` job (file_sd): `worker-proxy` has three dead proxies (ProxyPoolLow)
- * and `worker-spare` is killed for WorkerDown. PostgreSQL is reached by postgres_exporter through a
- * relay the test cuts for PostgresDown; the shared server is never stopped.
+ * and `worker-spare` is killed for WorkerDown. A fourth, `api-pg`, is a second `api` target on
+ * PostgreSQL (its own database, owl_f2_live_test). PostgreSQL is reached by postgres_exporter and
+ * `api-pg` through a relay the test cuts: PostgresDown fires, and `api-pg` answers 503 while its
+ * store is gone, which drives APIHighErrorRate. The shared server is never stopped.
+ *
+ * CrawlStalled is not driven: its expression needs 10 minutes without progress.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +29,7 @@ import { MONITORING_DIR, REPO_ROOT, alertmanagerSecretNames, nativeAlertmanagerC
 import { monitoringProcesses } from '../../scripts/monitor/native-stack.ts';
 import { startDemoSite, type DemoSite } from '../../src/demo/demo-site.ts';
 import { failJob, mixedJobs, submitJob, tripJobs } from '../../src/demo/driver.ts';
+import pg from 'pg';
 import { GiveUp, Managed, PrometheusClient, Relay, WebhookReceiver, answers, copyRules, freePort, sleep, waitFor } from './harness.ts';
 
 /** Alerts driven here, with the `for:` they get in the test copy of the rules. */
@@ -33,7 +38,11 @@ const FOR_OVERRIDES: Record<string, string> = {
   WorkerDown: '0s',
   PostgresDown: '0s',
   ProxyPoolLow: '0s',
+  APIHighErrorRate: '0s',
 };
+
+/** The database `api-pg` uses (created when missing; nothing else touches it). */
+const LIVE_DATABASE = 'owl_f2_live_test';
 
 /**
  * Scrape and evaluation interval. Not 1s: postgres_exporter 0.11 takes about 1 s to answer while
@@ -58,6 +67,7 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
   let ports: NativePorts;
   let apiUrl = '';
   let workerProxyUrl = '';
+  let apiPgUrl = '';
   const processes = new Map<string, Managed>();
   /** When the stack had settled (every target up, start-up alerts resolved); the healthy check counts from here. */
   let settledAt = 0;
@@ -110,6 +120,16 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
       postgres: 5432,
       redis: 6379,
     };
+    const apiPgPort = await freePort();
+    apiPgUrl = `http://127.0.0.1:${apiPgPort}`;
+    const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+    await admin.connect();
+    try {
+      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [LIVE_DATABASE]);
+      if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${LIVE_DATABASE}`);
+    } finally {
+      await admin.end();
+    }
     const workerProxyPort = await freePort();
     const workerSparePort = await freePort();
     const deadProxies = await Promise.all([freePort(), freePort(), freePort()]);
@@ -124,7 +144,7 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
     mkdirSync(secretsDir);
     for (const name of alertmanagerSecretNames()) writeFileSync(join(secretsDir, name), 'https://example.invalid/unused\n');
     const paths = { prometheusConfig: join(dir, 'prometheus.yml'), alertmanagerConfig: join(dir, 'alertmanager.yml'), dataDir: dir };
-    writeFileSync(paths.prometheusConfig, nativePrometheusConfig({ ports, workersFile, interval: SCRAPE_INTERVAL, externalLabels: { env: 'test' }, rulesDir }));
+    writeFileSync(paths.prometheusConfig, nativePrometheusConfig({ ports, workersFile, interval: SCRAPE_INTERVAL, externalLabels: { env: 'test' }, rulesDir, extraTargets: { api: [`127.0.0.1:${apiPgPort}`] } }));
     writeFileSync(
       paths.alertmanagerConfig,
       nativeAlertmanagerConfig({ secretsDir, webhookUrl: webhook.url, timings: { group_wait: '0s', group_interval: '1s', repeat_interval: '1h' } }),
@@ -136,6 +156,10 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
       OWL_PROXY_COOLDOWN_MS: '2000',
     }));
     processes.set('worker-spare', owlServe('worker-spare', workerSparePort));
+    processes.set('api-pg', owlServe('api-pg', apiPgPort, {
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${relay.port}/${LIVE_DATABASE}`,
+      OWL_IN_PROCESS_WORKERS: 'false',
+    }));
     const stack = monitoringProcesses({
       ports,
       paths,
@@ -152,6 +176,7 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
       ['api', `${apiUrl}/healthz`],
       ['worker-proxy', `${workerProxyUrl}/healthz`],
       ['worker-spare', `http://127.0.0.1:${workerSparePort}/healthz`],
+      ['api-pg', `${apiPgUrl}/readyz`],
       ['prometheus', `${prom.baseUrl}/-/ready`],
       ['alertmanager', `http://127.0.0.1:${ports.alertmanager}/-/ready`],
     ] as const) {
@@ -250,11 +275,26 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
       await resolved('ProxyPoolLow');
     };
 
+    // The database goes away: the exporter reports pg_up 0, and the PostgreSQL-backed API answers 503.
     const postgres = async () => {
       await relay.cut();
-      await fired('PostgresDown');
+      let stop = false;
+      const hammer = (async () => {
+        for (let i = 0; i < 3000 && !stop; i++) {
+          await Promise.all(Array.from({ length: 10 }, () => fetch(`${apiPgUrl}/readyz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.arrayBuffer(), () => undefined)));
+        }
+      })();
+      try {
+        await Promise.all([fired('PostgresDown'), fired('APIHighErrorRate')]);
+      } finally {
+        stop = true;
+        await hammer;
+      }
       await relay.start();
-      await resolved('PostgresDown');
+      await waitFor('api-pg ready again', () => answers(`${apiPgUrl}/readyz`), 30_000);
+      // The rule looks back 5 minutes; drop the 5xx history rather than wait for it to age out.
+      await prom.deleteSeries('http_requests_total{status_code=~"5.."}');
+      await Promise.all([resolved('PostgresDown'), resolved('APIHighErrorRate')]);
     };
 
     const worker = async () => {
