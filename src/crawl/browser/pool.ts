@@ -101,6 +101,9 @@ const NO_LINK_QUIET_MS = 400;
 interface Session {
   key: string | null;
   ready: Promise<BrowserContext>;
+  /** Tabs that finished a render cleanly, reused by the session's next renders (a new tab costs a renderer start). */
+  idlePages: Page[];
+  closed: boolean;
   guard: GuardProxy | null;
   users: number;
   lastUsed: number;
@@ -174,6 +177,8 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
   };
 
   const closeSession = async (s: Session): Promise<void> => {
+    s.closed = true;
+    s.idlePages = [];
     await bounded(s.ready.then((c) => c.close()));
     await s.guard?.close();
   };
@@ -297,7 +302,7 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
         return existing;
       }
     }
-    const s: Session = { key, ready: null as unknown as Promise<BrowserContext>, guard: null, users: 1, lastUsed: performance.now() };
+    const s: Session = { key, ready: null as unknown as Promise<BrowserContext>, idlePages: [], closed: false, guard: null, users: 1, lastUsed: performance.now() };
     s.ready = (async () => {
       if (!req.allowPrivate) s.guard = await startGuardProxy({ upstream: req.proxy?.url ?? null, isForbidden: o.isForbidden });
       const proxy = s.guard ? { server: s.guard.server } : req.proxy ? toPlaywrightProxy(req.proxy.url) : undefined;
@@ -356,17 +361,26 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
         const context = await session.ready;
         holder.refusalsBefore = session.guard?.refusals() ?? 0;
         if (stop.signal.aborted) throw stop.signal.reason;
-        const page = await context.newPage();
+        let page = session.idlePages.pop();
+        while (page?.isClosed()) page = session.idlePages.pop();
+        page ??= await context.newPage();
         holder.page = page;
+        const onTabCrash = (): void => {
+          holder.tabCrashed = true;
+          stop.abort(new OwlError('BROWSER', 'The tab crashed', { url: req.url, crash: true }));
+        };
+        let reusable = false;
         try {
           if (stop.signal.aborted) throw stop.signal.reason;
-          page.on('crash', () => {
-            holder.tabCrashed = true;
-            stop.abort(new OwlError('BROWSER', 'The tab crashed', { url: req.url, crash: true }));
-          });
-          return await renderInPage(page, req.url, { navigationTimeoutMs: o.navigationTimeoutMs, settle, deadline, screenshotPath: req.screenshotPath ?? null, viaProxy: Boolean(req.proxy) });
+          page.on('crash', onTabCrash);
+          const r = await renderInPage(page, req.url, { navigationTimeoutMs: o.navigationTimeoutMs, settle, deadline, screenshotPath: req.screenshotPath ?? null, viaProxy: Boolean(req.proxy) });
+          reusable = !stop.signal.aborted;
+          return r;
         } finally {
-          await bounded(page.close());
+          page.off('crash', onTabCrash);
+          // Only a tab that finished cleanly is kept; after any error it is closed with whatever it was doing.
+          if (reusable && !session.closed && session.idlePages.length < o.pagesPerBrowser) session.idlePages.push(page);
+          else await bounded(page.close());
         }
       } finally {
         await closeSessionLater(entry, session);

@@ -68,15 +68,24 @@ function throwIfGuardAnswered(response: Response, url: string, viaProxy: boolean
   throw new OwlError(viaProxy ? 'PROXY' : 'NETWORK', `The connection to ${new URL(response.url()).host} failed`, details);
 }
 
+/** Drives `page` (fresh or reused: every listener it adds is removed before it returns). */
 export async function renderInPage(page: Page, url: string, o: PageRenderOptions): Promise<PageRender> {
   let mainResponse: Response | null = null;
-  page.on('response', (r) => {
+  const onResponse = (r: Response): void => {
     if (r.frame() === page.mainFrame() && r.request().isNavigationRequest()) mainResponse = r;
-  });
+  };
+  page.on('response', onResponse);
+  try {
+    return await navigateAndRead(page, url, o, () => mainResponse);
+  } finally {
+    page.off('response', onResponse);
+  }
+}
+
+async function navigateAndRead(page: Page, url: string, o: PageRenderOptions, lastMainResponse: () => Response | null): Promise<PageRender> {
   const first = await page.goto(url, { waitUntil: 'domcontentloaded', timeout: o.navigationTimeoutMs });
   if (first === null) throw new OwlError('BROWSER', 'The navigation produced no response', { url });
   throwIfGuardAnswered(first, url, o.viaProxy);
-  mainResponse ??= first;
 
   let snap: PageSnapshot | null = null;
   for (let attempt = 1; snap === null; attempt++) {
@@ -90,7 +99,7 @@ export async function renderInPage(page: Page, url: string, o: PageRenderOptions
     }
   }
 
-  const response: Response = mainResponse;
+  const response: Response = lastMainResponse() ?? first;
   throwIfGuardAnswered(response, url, o.viaProxy);
   const headers = response.headers();
   const status = response.status();
