@@ -26,6 +26,7 @@ import { buildDashboards } from '../../monitoring/grafana/src/build.ts';
 import { exporterOf } from '../../monitoring/grafana/src/exporter-metrics.ts';
 import { metricNames } from '../../monitoring/grafana/src/promql.ts';
 import { MONITORING_DIR, REPO_ROOT, alertmanagerSecretNames, nativeAlertmanagerConfig, nativePrometheusConfig, type NativePorts } from '../../scripts/monitor/native-config.ts';
+import { fetchTargets, report } from '../../scripts/monitor/doctor.ts';
 import { monitoringProcesses } from '../../scripts/monitor/native-stack.ts';
 import { startDemoSite, type DemoSite } from '../../src/demo/demo-site.ts';
 import { failJob, mixedJobs, submitJob, tripJobs } from '../../src/demo/driver.ts';
@@ -204,6 +205,7 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
       const ts = await prom.targets();
       throw new Error(`${err.message}\n${ts.map((t) => `${t.labels.job} ${t.labels.instance} ${t.health} ${t.lastError}`).join('\n')}`);
     });
+    assert.equal(report(await fetchTargets(prom.baseUrl)).healthy, true, 'the doctor disagrees');
     const jobs = new Set(targets.map((t) => t.labels.job));
     for (const job of ['prometheus', 'alertmanager', 'api', 'workers', 'node', 'postgres', 'redis', 'blackbox-http', 'blackbox-tcp']) {
       assert.ok(jobs.has(job), `no target of job ${job}`);
@@ -307,6 +309,12 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
     const target = async () => {
       await proc('redis-exporter').stop();
       await fired('TargetDown', { job: 'redis' });
+      // The doctor (make monitor-check) names the cause of this DOWN target.
+      const { lines, healthy } = report(await fetchTargets(prom.baseUrl));
+      assert.equal(healthy, false);
+      const at = lines.findIndex((l) => /^DOWN\s+redis\b/.test(l));
+      assert.ok(at >= 0, lines.join('\n'));
+      assert.ok(lines.slice(at, at + 4).some((l) => l.includes('cause:  nothing listens there')), lines.join('\n'));
       proc('redis-exporter').start();
       await resolved('TargetDown', { job: 'redis' });
     };
