@@ -10,11 +10,12 @@ TSX := node --import tsx
   monitor-check dashboards demo
 
 # Real secret files are created from their *.example once and never overwritten (they are git-ignored).
+# Permissions are the example's: Compose bind-mounts file secrets, and non-root containers (Grafana) must read them.
 monitor-up:
 	@for example in $(MONITOR_SECRETS_DIR)/*.example; do \
 	  [ -e "$$example" ] || continue; \
 	  secret="$${example%.example}"; \
-	  if [ ! -e "$$secret" ]; then cp "$$example" "$$secret" && chmod 600 "$$secret" && echo "created $$secret from its example: fill it in"; fi; \
+	  if [ ! -e "$$secret" ]; then cp "$$example" "$$secret" && echo "created $$secret from its example: fill it in"; fi; \
 	done
 	$(MONITOR_COMPOSE) up -d
 
