@@ -121,10 +121,6 @@ interface Entry {
   sessions: Map<string, Session>;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 async function bounded(p: Promise<unknown>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p.then(() => undefined, () => undefined), new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
@@ -407,7 +403,7 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
       req.signal?.removeEventListener('abort', onCallerAbort);
       entry.crashed.signal.removeEventListener('abort', onCrash);
       // The tab's own cleanup must finish before the slot is reused, but a hung browser must not hold it.
-      await Promise.race([work.then(() => undefined, () => undefined), sleep(CLOSE_WAIT_MS)]);
+      await bounded(work);
       release(entry);
       o.events.onPage?.(outcome);
     }

@@ -277,6 +277,23 @@ describe('browser pool guard and proxies', () => {
 });
 
 describe('browser pool process hygiene', () => {
+  it('fails renders with BROWSER when Chromium cannot be launched, and counts no browser', async () => {
+    const counts: number[] = [];
+    const pool = createBrowserPool({ ...BASE, executablePath: '/nonexistent/chromium', maxBrowsers: 1, pagesPerBrowser: 1, retireAfter: 10, events: { onBrowserCount: (n) => counts.push(n) } });
+    try {
+      assert.equal(await codeOf(pool.render({ url: 'http://127.0.0.1:9/', allowPrivate: true })), 'BROWSER');
+      assert.equal(await codeOf(pool.render({ url: 'http://127.0.0.1:9/', allowPrivate: true })), 'BROWSER');
+      assert.equal(pool.active(), 0);
+      assert.deepEqual(counts, []);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('rejects options that cannot work at construction', () => {
+    assert.throws(() => createBrowserPool({ ...BASE, maxBrowsers: 0, pagesPerBrowser: 1, retireAfter: 1 }), (e: unknown) => isOwlError(e, 'CONFIG_INVALID'));
+  });
+
   it('leaves no Chromium process of this test behind', async () => {
     const pool = createBrowserPool({ ...BASE, maxBrowsers: 2, pagesPerBrowser: 1, retireAfter: 100 });
     const site = await startJsSite();
