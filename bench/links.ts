@@ -38,7 +38,7 @@ function buildPage(): string {
     let chunk = `<div class="card card-${block}" data-id="${1000 + block}"><img src="/img/${block}.jpg" alt="Product ${block}" width="64" height="64">`;
     chunk += `<a class="card-link" href="${hrefs[linkIndex]}" title="Item ${linkIndex}">Item ${linkIndex}</a>`;
     linkIndex++;
-    while (chunk.length < perLink) {
+    while (chunk.length < perLink - 60) {
       chunk += `<p class="desc">Lorem ipsum dolor sit amet, consectetur adipiscing elit &amp; sed do eiusmod tempor ${block}.</p>`;
     }
     chunk += '</div>\n';

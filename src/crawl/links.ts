@@ -137,11 +137,14 @@ const SKIP_ATTRIBUTES = new RegExp(ATTRIBUTES_TO_GT, 'y');
  * or markup cut off by the end of the document), which then handles it exactly.
  */
 const SKIP_UNINTERESTING = new RegExp(
-  '(?:[^<]+|</[^>]*>|<(?![a-z!?/])' +
-    '|<(?!(?:a|area|base|script|style|[tx]itle|[tx]extarea|[tx]mp)[\\t\\n\\f\\r />])[a-z][^\\t\\n\\f\\r />]*' +
+  '(?:[^<]+|</[^>]*>|<(?![a-zA-Z!?/])' +
+    '|<(?!(?:[aA]|[aA][rR][eE][aA]|[bB][aA][sS][eE]|[sS][cC][rR][iI][pP][tT]|[sS][tT][yY][lL][eE]' +
+    '|[tTxX][iI][tT][lL][eE]|[tTxX][eE][xX][tT][aA][rR][eE][aA]|[tTxX][mM][pP])[\\t\\n\\f\\r />])' +
+    '[a-zA-Z][^\\t\\n\\f\\r />]*' +
     ATTRIBUTES_TO_GT +
     ')*',
-  'iy',
+  // No `i` flag: explicit ASCII classes match exactly what htmlparser2's `| 0x20` does, and run faster.
+  'y',
 );
 
 /**

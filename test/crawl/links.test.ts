@@ -104,6 +104,12 @@ describe('extractPage: hand-written corpus, each case equal to the htmlparser2 r
     same(`<script>x\x1C\x0Fscript><a href=hidden></script>`);
   });
 
+  it('stays linear on long unterminated tags (the skip regex cannot backtrack exponentially)', () => {
+    same(`<a href=ok><div${' a=b c d="e"'.repeat(20000)}`);
+    same(`<p ${'x'.repeat(100000)}`);
+    same(`<div ${'a'.repeat(50000)}=${'b '.repeat(50000)}<a href=x>`);
+  });
+
   it('returns no links and no title for an empty document', () => {
     assert.deepEqual(same(''), { links: [], title: null });
   });
