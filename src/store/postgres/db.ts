@@ -92,6 +92,12 @@ export class Db {
     if (this.closed) throw new OwlError('STORE_UNAVAILABLE', 'The PostgreSQL store is closed');
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // The pool listens for errors of idle clients only: a connection lost while this transaction
+    // holds the client (between two statements) would otherwise be an unhandled 'error' event.
+    const onError = (e: Error) => {
+      broken = e;
+    };
+    client.on('error', onError);
     try {
       let begin = 'BEGIN';
       if (this.opts.transactionPooler) begin += `; SET LOCAL statement_timeout = ${this.opts.statementTimeoutMs}`;
@@ -112,6 +118,7 @@ export class Db {
       }
       throw e;
     } finally {
+      client.off('error', onError);
       // A client whose connection failed is destroyed rather than returned to the pool.
       client.release(broken);
     }
