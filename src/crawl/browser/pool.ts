@@ -101,8 +101,6 @@ const NO_LINK_QUIET_MS = 400;
 interface Session {
   key: string | null;
   ready: Promise<BrowserContext>;
-  /** Tabs that finished a render cleanly, reused by the session's next renders (a new tab costs a renderer start). */
-  idlePages: Page[];
   closed: boolean;
   guard: GuardProxy | null;
   users: number;
@@ -119,6 +117,11 @@ interface Entry {
   /** Aborted with a BROWSER error when the browser disconnects unexpectedly. */
   crashed: AbortController;
   sessions: Map<string, Session>;
+  /**
+   * Tabs that finished a render cleanly, oldest first, reused by their session's next render (a
+   * new tab costs a renderer process start). At most pagesPerBrowser per browser in all.
+   */
+  parked: Array<{ session: Session; page: Page }>;
 }
 
 async function bounded(p: Promise<unknown>): Promise<void> {
@@ -174,7 +177,6 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
 
   const closeSession = async (s: Session): Promise<void> => {
     s.closed = true;
-    s.idlePages = [];
     await bounded(s.ready.then((c) => c.close()));
     await s.guard?.close();
   };
@@ -194,7 +196,7 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
   const launch = (): Entry => {
     const e: Entry = {
       state: 'launching', browser: null, ready: null as unknown as Promise<Browser>, inFlight: 0, assigned: 0, retiring: false,
-      crashed: new AbortController(), sessions: new Map(),
+      crashed: new AbortController(), sessions: new Map(), parked: [],
     };
     e.ready = (async () => {
       const browser = await chromium.launch({ executablePath: o.executablePath, headless: true, args: [...CHROMIUM_ARGS], timeout: LAUNCH_TIMEOUT_MS });
@@ -298,7 +300,7 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
         return existing;
       }
     }
-    const s: Session = { key, ready: null as unknown as Promise<BrowserContext>, idlePages: [], closed: false, guard: null, users: 1, lastUsed: performance.now() };
+    const s: Session = { key, ready: null as unknown as Promise<BrowserContext>, closed: false, guard: null, users: 1, lastUsed: performance.now() };
     s.ready = (async () => {
       if (!req.allowPrivate) s.guard = await startGuardProxy({ upstream: req.proxy?.url ?? null, isForbidden: o.isForbidden });
       const proxy = s.guard ? { server: s.guard.server } : req.proxy ? toPlaywrightProxy(req.proxy.url) : undefined;
@@ -313,6 +315,22 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
     });
     if (key !== null) e.sessions.set(key, s);
     return s;
+  };
+
+  const takeParked = (e: Entry, s: Session): Page | null => {
+    for (let i = e.parked.length - 1; i >= 0; i--) {
+      const p = e.parked[i]!;
+      if (p.session !== s) continue;
+      e.parked.splice(i, 1);
+      if (!p.page.isClosed()) return p.page;
+    }
+    return null;
+  };
+
+  const park = (e: Entry, s: Session, page: Page): void => {
+    e.parked = e.parked.filter((p) => !p.session.closed && !p.page.isClosed());
+    e.parked.push({ session: s, page });
+    while (e.parked.length > o.pagesPerBrowser) void bounded(e.parked.shift()!.page.close());
   };
 
   const closeSessionLater = (e: Entry, s: Session): Promise<void> => {
@@ -357,8 +375,7 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
         const context = await session.ready;
         holder.refusalsBefore = session.guard?.refusals() ?? 0;
         if (stop.signal.aborted) throw stop.signal.reason;
-        let page = session.idlePages.pop();
-        while (page?.isClosed()) page = session.idlePages.pop();
+        let page = takeParked(entry, session);
         page ??= await context.newPage();
         holder.page = page;
         const onTabCrash = (): void => {
@@ -375,7 +392,7 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
         } finally {
           page.off('crash', onTabCrash);
           // Only a tab that finished cleanly is kept; after any error it is closed with whatever it was doing.
-          if (reusable && !session.closed && session.idlePages.length < o.pagesPerBrowser) session.idlePages.push(page);
+          if (reusable && !session.closed && entry.state === 'up') park(entry, session, page);
           else await bounded(page.close());
         }
       } finally {

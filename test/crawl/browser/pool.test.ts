@@ -290,6 +290,26 @@ describe('browser pool process hygiene', () => {
     }
   });
 
+  it('keeps at most pagesPerBrowser idle tabs per browser however many sessions it serves', async () => {
+    const pool = createBrowserPool({ ...BASE, maxBrowsers: 1, pagesPerBrowser: 2, retireAfter: 100 });
+    const site = await startJsSite();
+    try {
+      const renderers = (): number => chromiumDescendants().filter((p) => p.type === 'renderer').length;
+      // Chromium keeps a few renderers of its own (a spare one among them); closed tabs' renderers exit shortly after.
+      const settled = async (limit: number): Promise<number> => {
+        for (let i = 0; i < 40 && renderers() > limit; i++) await new Promise((r) => setTimeout(r, 50));
+        return renderers();
+      };
+      for (let i = 0; i < 2; i++) await pool.render({ url: `${site.origin}/page/${i}`, allowPrivate: true, session: `s${i}` });
+      const withTwoParked = await settled(0);
+      for (let i = 2; i < 8; i++) await pool.render({ url: `${site.origin}/page/${i}`, allowPrivate: true, session: `s${i}` });
+      assert.ok((await settled(withTwoParked)) <= withTwoParked, `renderers: ${renderers()} after 8 sessions, ${withTwoParked} after 2`);
+    } finally {
+      await pool.close();
+      await site.close();
+    }
+  });
+
   it('rejects options that cannot work at construction', () => {
     assert.throws(() => createBrowserPool({ ...BASE, maxBrowsers: 0, pagesPerBrowser: 1, retireAfter: 1 }), (e: unknown) => isOwlError(e, 'CONFIG_INVALID'));
   });
