@@ -82,12 +82,12 @@ interface LeasedRow {
 }
 
 /**
- * Returns expired leases to the queue, leases due URLs, then marks newly started jobs running in
+ * Returns expired leases to the queue (unless the caller did so moments ago), leases due URLs, then marks newly started jobs running in
  * a separate statement: the claim transaction itself never touches (or waits for) a job row.
  */
-export async function claimEntries(db: Db, opts: ClaimOptions, now: number): Promise<FrontierEntry[]> {
+export async function claimEntries(db: Db, opts: ClaimOptions, now: number, requeueExpired = true): Promise<FrontierEntry[]> {
   if (opts.limit <= 0) return [];
-  await requeueLeases(db, { expiredAt: now });
+  if (requeueExpired) await requeueLeases(db, { expiredAt: now });
   const leaseUntil = now + opts.leaseMs;
   const perHostCap = opts.hostDelayMs > 0 ? 1 : opts.limit;
   const nextFetchAt = opts.hostDelayMs > 0 ? now + opts.hostDelayMs : 0;

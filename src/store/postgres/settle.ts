@@ -58,10 +58,20 @@ const APPLY = `
   SELECT 'u' AS t, ord, id, job_seq, host, state FROM upd
   UNION ALL SELECT 'i', NULL, id, job_seq, host, 0 FROM ins`;
 
-/** Counters and, when nothing is left waiting or leased, the job's end: failed when no page was fetched. */
-const FINISH_JOBS = `
-  WITH d AS (SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[]) AS d(seq, admitted, fetched, failed)),
-  n AS (
+/**
+ * Counters and, when nothing is left waiting or leased, the job's end (failed when no page was
+ * fetched); and the hosts' lease counters and oldest waiting entries, rows locked in host order.
+ * One statement: the job rows are already locked by LOCK_JOBS, so host rows are the only locks it
+ * can wait for, and it runs last, so host locks are held only until COMMIT.
+ */
+const FINISH = `
+  WITH touched AS (
+    INSERT INTO hosts AS h (host, in_flight, head_id)
+    SELECT * FROM unnest($6::text[], $7::int[], $8::bigint[]) AS t(host, in_flight, head_id) ORDER BY host
+    ON CONFLICT (host) DO UPDATE SET in_flight = h.in_flight + excluded.in_flight, head_id = least(h.head_id, excluded.head_id)
+  ), d AS (
+    SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[]) AS d(seq, admitted, fetched, failed)
+  ), n AS (
     SELECT j.seq, j.admitted + d.admitted AS admitted, j.fetched + d.fetched AS fetched, j.failed + d.failed AS failed,
       j.status IN ('queued', 'running') AND j.admitted + d.admitted = j.fetched + d.fetched + j.failed + d.failed AS ends
     FROM jobs j JOIN d ON d.seq = j.seq
@@ -74,12 +84,6 @@ const FINISH_JOBS = `
       GROUP BY p.error_code ORDER BY count(*) DESC, p.error_code ASC LIMIT 1) ELSE j.reason END
   FROM n WHERE j.seq = n.seq
   RETURNING j.id, j.status, j.reason, n.ends`;
-
-/** Host counters and oldest waiting entries, rows locked in host order; last, so host locks are held briefly. */
-const TOUCH_HOSTS = `
-  INSERT INTO hosts AS h (host, in_flight, head_id)
-  SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[]) AS t(host, in_flight, head_id) ORDER BY host
-  ON CONFLICT (host) DO UPDATE SET in_flight = h.in_flight + excluded.in_flight, head_id = least(h.head_id, excluded.head_id)`;
 
 const STATE = { QUEUED: 0, DONE: 2, FAILED: 3, DROPPED: 4 } as const;
 
@@ -204,16 +208,14 @@ export async function settleOutcomes(db: Db, outcomes: Outcome[], now: number): 
     }
 
     const finishedJobs: FinishedJob[] = [];
-    if (perJob.size > 0) {
+    if (perJob.size > 0 || perHost.size > 0) {
       const seqs = [...perJob.keys()];
-      const ended = await q<{ id: string; status: 'done' | 'failed'; reason: string | null; ends: boolean }>(FINISH_JOBS, [
+      const hosts = [...perHost.keys()];
+      const ended = await q<{ id: string; status: 'done' | 'failed'; reason: string | null; ends: boolean }>(FINISH, [
         seqs, seqs.map((s) => perJob.get(s)!.admitted), seqs.map((s) => perJob.get(s)!.fetched), seqs.map((s) => perJob.get(s)!.failed), now,
+        hosts, hosts.map((h) => perHost.get(h)!.inFlight), hosts.map((h) => perHost.get(h)!.head),
       ]);
       for (const e of ended) if (e.ends) finishedJobs.push({ id: e.id, status: e.status, reason: e.reason });
-    }
-    if (perHost.size > 0) {
-      const hosts = [...perHost.keys()];
-      await q(TOUCH_HOSTS, [hosts, hosts.map((h) => perHost.get(h)!.inFlight), hosts.map((h) => perHost.get(h)!.head)]);
     }
     return { accepted, enqueued, finishedJobs };
   }, { asyncCommit: true });
