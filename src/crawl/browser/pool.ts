@@ -392,7 +392,8 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
         } finally {
           page.off('crash', onTabCrash);
           // Only a tab that finished cleanly is kept; after any error it is closed with whatever it was doing.
-          if (reusable && !session.closed && entry.state === 'up') park(entry, session, page);
+          // Throw-away contexts (no session) close with their tab.
+          if (reusable && session.key !== null && !session.closed && entry.state === 'up') park(entry, session, page);
           else await bounded(page.close());
         }
       } finally {

@@ -90,7 +90,7 @@ describe('browser pool', () => {
     assert.equal(site.hits('/clip.mp4'), 0);
   });
 
-  it('fails a page that never finishes loading with TIMEOUT and keeps no tab open', async () => {
+  it('fails a page that never finishes loading with TIMEOUT and serves the next page', async () => {
     assert.equal(await codeOf(pool.render({ url: `${site.origin}/hang`, allowPrivate: true })), 'TIMEOUT');
     assert.equal(rec.pages.at(-1), 'timeout');
     const r = await pool.render({ url: `${site.origin}/page/after-hang`, allowPrivate: true });
