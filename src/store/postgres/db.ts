@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { OwlError } from '../../errors.ts';
 
@@ -42,6 +43,17 @@ export interface DbOptions {
   statementTimeoutMs: number;
 }
 
+/**
+ * Parameterised statements become named prepared statements on a direct connection: each
+ * connection parses and plans the store's big claim/settle statements once instead of on every
+ * call. Behind a transaction pooler a prepared statement may not exist on the next server
+ * connection, so there every statement stays unnamed.
+ */
+function queryConfig(sql: string, params: unknown[] | undefined, named: boolean): pg.QueryConfig {
+  if (!named || params === undefined) return { text: sql, values: params };
+  return { name: `owl_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`, text: sql, values: params };
+}
+
 /** A pg pool with error translation and transactions that are retried on deadlock or serialization failure. */
 export class Db {
   private closed = false;
@@ -62,7 +74,7 @@ export class Db {
   query: Query = async <R,>(sql: string, params?: unknown[]): Promise<R[]> => {
     if (this.closed) throw new OwlError('STORE_UNAVAILABLE', 'The PostgreSQL store is closed');
     try {
-      const res = await this.pool.query(sql, params);
+      const res = await this.pool.query(queryConfig(sql, params, !this.opts.transactionPooler));
       return res.rows as R[];
     } catch (e) {
       throw translate(e);
@@ -103,7 +115,8 @@ export class Db {
       if (this.opts.transactionPooler) begin += `; SET LOCAL statement_timeout = ${this.opts.statementTimeoutMs}`;
       if (asyncCommit) begin += '; SET LOCAL synchronous_commit = off';
       await client.query(begin);
-      const q: Query = async <R,>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as R[];
+      const named = !this.opts.transactionPooler;
+      const q: Query = async <R,>(sql: string, params?: unknown[]) => (await client.query(queryConfig(sql, params, named))).rows as R[];
       const result = await fn(q);
       await client.query('COMMIT');
       return result;
