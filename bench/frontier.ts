@@ -10,7 +10,7 @@
  * database owl_bench_frontier (if missing) and a throw-away schema in it, dropped at the end.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,8 +36,21 @@ const HOSTS = Number(values.hosts);
 
 interface Backend {
   name: string;
-  /** A fresh empty database; `open()` gives one more handle on it. */
-  setup(): Promise<{ open: () => Store; teardown: () => Promise<void> }>;
+  /** A fresh empty database; `open()` gives one more handle on it; `serverCpuMs()` the database server's CPU so far, when measurable. */
+  setup(): Promise<{ open: () => Store; teardown: () => Promise<void>; serverCpuMs?: () => Promise<number | undefined> }>;
+}
+
+/** CPU time (user + system) of local processes by pid, from /proc; undefined when not readable (a remote server). */
+function cpuMsOf(pids: number[]): number | undefined {
+  try {
+    const ticks = pids.reduce((t, pid) => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return t + Number(fields[11]) + Number(fields[12]);
+    }, 0);
+    return ticks * 10; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
 }
 
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -56,8 +69,13 @@ const postgres: Backend = {
     const options = `-c search_path=${schema}`;
     const owner = new pg.Pool({ connectionString: url.toString(), options, max: 1 });
     await owner.query(`CREATE SCHEMA ${schema}`);
+    // The store's connections carry this application_name, so their server processes can be found.
+    url.searchParams.set('application_name', schema);
+    const backendPids = async () =>
+      (await owner.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [schema])).rows.map((r: { pid: number }) => r.pid);
     return {
       open: () => openPostgresStore({ url: url.toString(), poolSize: 4, pool: { options } }),
+      serverCpuMs: async () => cpuMsOf(await backendPids()),
       teardown: async () => {
         await owner.query(`DROP SCHEMA ${schema} CASCADE`);
         await owner.end();
@@ -82,10 +100,12 @@ interface Result {
   ackedPerSecond: number;
   acked: number;
   claims: number;
+  /** Database server CPU per 1,000 URLs claimed and acked (independent of other load on the machine). */
+  serverCpuMsPer1000?: number;
 }
 
 async function run(backend: Backend, workers: number): Promise<Result> {
-  const { open, teardown } = await backend.setup();
+  const { open, teardown, serverCpuMs } = await backend.setup();
   const handles = Array.from({ length: workers }, open);
   try {
     await handles[0]!.migrate();
@@ -99,6 +119,9 @@ async function run(backend: Backend, workers: number): Promise<Result> {
     let next = 0;
     let acked = 0;
     let claims = 0;
+    // Backends are counted from the first claim: every pool connection exists by then.
+    await Promise.all(handles.map((h) => h.stats()));
+    const cpuBefore = await serverCpuMs?.();
     const start = performance.now();
     await Promise.all(
       handles.map(async (store, w) => {
@@ -132,9 +155,11 @@ async function run(backend: Backend, workers: number): Promise<Result> {
       }),
     );
     const seconds = (performance.now() - start) / 1000;
+    const cpuAfter = await serverCpuMs?.();
+    const serverCpuMsPer1000 = cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) / acked) * 1000 : undefined;
     const end = await handles[0]!.getJob(job.id);
     if (end?.status !== 'done' || end.counts.fetched !== URLS) throw new Error(`${backend.name}: the job ended ${end?.status} with ${JSON.stringify(end?.counts)}`);
-    return { backend: backend.name, workers, enqueuePerSecond: seeds.length / enqueueSeconds, ackedPerSecond: acked / seconds, acked, claims };
+    return { backend: backend.name, workers, enqueuePerSecond: seeds.length / enqueueSeconds, ackedPerSecond: acked / seconds, acked, claims, serverCpuMsPer1000 };
   } finally {
     for (const h of handles) await h.close();
     await teardown();
@@ -151,9 +176,11 @@ for (const backend of [postgres, sqlite]) {
 }
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`\nfrontier: ${fmt(URLS)} URLs over ${HOSTS} hosts, claim batches of ${BATCH}, ${LINKS} links discovered per page`);
-console.log('backend     workers  enqueue URLs/s (createJob)  claimed+acked URLs/s  vs 5,000/s target');
+console.log('backend     workers  enqueue URLs/s (createJob)  claimed+acked URLs/s  vs 5,000/s target  server CPU ms / 1,000 URLs');
 for (const r of results) {
+  const cpu = r.serverCpuMsPer1000 === undefined ? '-' : fmt(r.serverCpuMsPer1000);
   console.log(
-    `${r.backend.padEnd(11)} ${String(r.workers).padStart(7)}  ${fmt(r.enqueuePerSecond).padStart(26)}  ${fmt(r.ackedPerSecond).padStart(20)}  ${(r.ackedPerSecond / TARGET_PER_SECOND).toFixed(2).padStart(8)}x`,
+    `${r.backend.padEnd(11)} ${String(r.workers).padStart(7)}  ${fmt(r.enqueuePerSecond).padStart(26)}  ${fmt(r.ackedPerSecond).padStart(20)}  ${(r.ackedPerSecond / TARGET_PER_SECOND).toFixed(2).padStart(8)}x  ${cpu.padStart(26)}`,
   );
 }
+console.log(`load average while measuring: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes share the CPUs; the server CPU column does not depend on them)`);
