@@ -5,6 +5,8 @@ import { LIVE } from './rows.ts';
 
 /** Pages of hosts a claim looks at before giving up when hosts give nothing (not due, other modes). */
 const MAX_HOST_PAGES = 8;
+/** Fair-share rounds over one page of hosts (a round only repeats for hosts that gave their whole share). */
+const MAX_SHARE_ROUNDS = 6;
 
 /**
  * Locks up to `limit` hosts that may give work, oldest waiting entry first. SKIP LOCKED: a host
@@ -100,19 +102,32 @@ export async function claimEntries(db: Db, opts: ClaimOptions, now: number, requ
       const hosts = await q<HostRow>(LOCK_HOSTS, [afterHead, now, opts.maxPerHost, opts.limit]);
       if (hosts.length === 0) break;
       afterHead = hosts[hosts.length - 1]!.head_id;
-      const caps = hosts.map((h) => Math.min(perHostCap, opts.maxPerHost - h.in_flight));
-      const leased = await q<LeasedRow>(LEASE, [
-        hosts.map((h) => h.host),
-        caps,
-        hosts.map((_, i) => i),
-        now,
-        modes,
-        opts.limit - out.length,
-        leaseUntil,
-        opts.workerId,
-        nextFetchAt,
-      ]);
-      out.push(...leased);
+      let active = hosts.map((h, ord) => ({ host: h.host, ord, room: Math.min(perHostCap, opts.maxPerHost - h.in_flight) }));
+      // Rounds of fair shares (as the SQLite store does): every host still able to give is asked for
+      // ceil(want / hosts) entries, so a claim reads about `limit` candidates instead of limit × hosts.
+      for (let round = 0; round < MAX_SHARE_ROUNDS && active.length > 0 && out.length < opts.limit; round++) {
+        const want = opts.limit - out.length;
+        const share = Math.max(1, Math.ceil(want / active.length));
+        const caps = active.map((h) => Math.min(share, h.room));
+        const leased = await q<LeasedRow>(LEASE, [
+          active.map((h) => h.host),
+          caps,
+          active.map((h) => h.ord),
+          now,
+          modes,
+          want,
+          leaseUntil,
+          opts.workerId,
+          nextFetchAt,
+        ]);
+        out.push(...leased);
+        const got = new Map<string, number>();
+        for (const r of leased) got.set(r.host, (got.get(r.host) ?? 0) + 1);
+        active = active
+          .map((h, i) => ({ ...h, room: h.room - (got.get(h.host) ?? 0), full: (got.get(h.host) ?? 0) === caps[i] }))
+          .filter((h) => h.full && h.room > 0)
+          .map(({ full: _full, ...h }) => h);
+      }
       if (hosts.length < opts.limit) break;
     }
     return out;
