@@ -9,7 +9,8 @@ export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>)
     return openPostgresStore({ url: config.databaseUrl });
   }
   const { openSqliteStore } = await import('./sqlite/index.ts');
-  return openSqliteStore({ path: path.join(config.dataDir, 'owl.db') });
+  // owl serve holds the data folder's lock, so this process alone uses the file.
+  return openSqliteStore({ path: path.join(config.dataDir, 'owl.db'), exclusive: true });
 }
 
 /** Where the embedded store lives, for messages. */

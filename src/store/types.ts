@@ -173,6 +173,11 @@ export interface Store {
   claim(opts: ClaimOptions): Promise<FrontierEntry[]>;
   /** Applies outcomes in one transaction; stale leases are ignored. */
   settle(outcomes: Outcome[], now?: number): Promise<SettleResult>;
+  /**
+   * Optional: settle and then claim in one transaction (one commit instead of two per loop
+   * turn). Same semantics as `settle(outcomes)` followed by `claim(opts)`.
+   */
+  settleAndClaim?(outcomes: Outcome[], opts: ClaimOptions, now?: number): Promise<{ settled: SettleResult; entries: FrontierEntry[] }>;
   /** Prolongs leases still held by this worker. */
   extendLeases(entries: Pick<FrontierEntry, 'id' | 'leaseToken'>[], leaseMs: number, now?: number): Promise<void>;
   /** Returns this worker's leased URLs to the queue (graceful stop). */

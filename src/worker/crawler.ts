@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '../log.ts';
-import type { CrawlMode, FinishedJob, FrontierEntry, Store } from '../store/types.ts';
+import type { ClaimOptions, CrawlMode, FinishedJob, FrontierEntry, Store } from '../store/types.ts';
 import type { PageProcessor } from './page-processor.ts';
 import { SettleBatcher } from './settle-batcher.ts';
 
@@ -41,7 +41,7 @@ export class Crawler {
   private storeUp = true;
 
   constructor(private readonly opts: CrawlerOptions) {
-    this.batcher = new SettleBatcher({ store: opts.store, logger: opts.logger, onFinishedJob: opts.onFinishedJob });
+    this.batcher = new SettleBatcher({ store: opts.store, logger: opts.logger, onFinishedJob: opts.onFinishedJob, onFlushed: () => this.wake() });
     // Every in-flight fetch listens to the one stop signal.
     setMaxListeners(0, this.abort.signal);
   }
@@ -100,16 +100,28 @@ export class Crawler {
         await this.idle(50);
         continue;
       }
-      let entries: FrontierEntry[];
+      let entries: FrontierEntry[] | null = null;
       try {
-        entries = await opts.store.claim({
+        const claim: ClaimOptions = {
           workerId: opts.workerId,
           limit: free,
           leaseMs: opts.leaseMs,
           maxPerHost: opts.maxPerHost,
           hostDelayMs: opts.hostDelayMs,
           modes: opts.modes,
-        });
+        };
+        // Settle first: outcomes waiting in the batch still hold their leases (and host slots).
+        const { store } = opts;
+        if (store.settleAndClaim) {
+          await this.batcher.flushNow(async (batch) => {
+            const r = await store.settleAndClaim!(batch, claim);
+            entries = r.entries;
+            return r.settled;
+          });
+        } else {
+          await this.batcher.flushNow();
+        }
+        entries ??= await store.claim(claim);
         this.setStoreUp(true);
       } catch (err) {
         this.setStoreUp(false, err);
@@ -117,8 +129,9 @@ export class Crawler {
         continue;
       }
       if (entries.length === 0) {
-        // Back off gently while idle, but stay responsive while other fetches are running.
-        idleMs = this.inFlight.size > 0 ? 20 : Math.min(opts.idlePollMs ?? 200, idleMs + 20);
+        // Nothing due. While fetches run, the next completion (which may bring links) wakes
+        // the loop; otherwise poll, backing off gently up to idlePollMs.
+        idleMs = this.inFlight.size > 0 ? 250 : Math.min(opts.idlePollMs ?? 200, idleMs + 20);
         await this.idle(idleMs);
         continue;
       }
@@ -133,7 +146,7 @@ export class Crawler {
     const done = this.opts.processor
       .process(entry, this.abort.signal)
       .then((outcome) => {
-        if (outcome) void this.batcher.add(outcome);
+        if (outcome) this.batcher.add(outcome);
       })
       .catch((err: unknown) => this.opts.logger.error({ err, jobId: entry.jobId, url: entry.url }, 'page processing crashed'))
       .finally(() => {

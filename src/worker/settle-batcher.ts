@@ -1,4 +1,4 @@
-import type { FinishedJob, Outcome, Store } from '../store/types.ts';
+import type { FinishedJob, Outcome, SettleResult, Store } from '../store/types.ts';
 import type { Logger } from '../log.ts';
 
 export interface SettleBatcherOptions {
@@ -9,6 +9,8 @@ export interface SettleBatcherOptions {
   /** Flush at the latest this long after the first outcome waits (default 10 ms). */
   maxDelayMs?: number;
   onFinishedJob?: (job: FinishedJob) => void;
+  /** Called after every successful flush (leases were released: the claim loop may go on). */
+  onFlushed?: () => void;
 }
 
 /**
@@ -19,7 +21,6 @@ export interface SettleBatcherOptions {
  */
 export class SettleBatcher {
   private pending: Outcome[] = [];
-  private waiters: Array<() => void> = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private readonly maxBatch: number;
@@ -32,17 +33,27 @@ export class SettleBatcher {
     this.maxDelayMs = opts.maxDelayMs ?? 10;
   }
 
-  /** Queues an outcome; resolves once it is settled in the store. */
-  add(outcome: Outcome): Promise<void> {
+  add(outcome: Outcome): void {
     this.pending.push(outcome);
-    const settled = new Promise<void>((resolve) => this.waiters.push(resolve));
     if (this.pending.length >= this.maxBatch) this.kick(0);
     else if (!this.timer && !this.flushing) this.kick(this.maxDelayMs);
-    return settled;
   }
 
   get size(): number {
     return this.pending.length;
+  }
+
+  /**
+   * Settles what waits now (the claim loop calls this before claiming, so leases are current).
+   * `via` replaces `store.settle` for this flush (the store's settle-and-claim in one transaction).
+   * Resolves true when a flush ran and succeeded.
+   */
+  async flushNow(via?: (batch: Outcome[]) => Promise<SettleResult>): Promise<boolean> {
+    if (this.flushing) await this.flushing;
+    if (this.pending.length === 0 || this.failures > 0) return false;
+    const before = this.failures;
+    await this.flush(via);
+    return this.failures === before;
   }
 
   /** Settles everything queued (used on stop); gives up at the deadline and says how many are left. */
@@ -73,23 +84,22 @@ export class SettleBatcher {
     this.timer.unref();
   }
 
-  private flush(): Promise<void> {
+  private flush(via?: (batch: Outcome[]) => Promise<SettleResult>): Promise<void> {
     if (this.flushing) return this.flushing;
     if (this.pending.length === 0) return Promise.resolve();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     const batch = this.pending.splice(0, this.pending.length);
-    const waiters = this.waiters.splice(0, this.waiters.length);
-    this.flushing = this.opts.store
-      .settle(batch)
+    this.flushing = (via ? via(batch) : this.opts.store.settle(batch))
       .then((result) => {
         this.failures = 0;
         for (const job of result.finishedJobs) this.opts.onFinishedJob?.(job);
-        for (const w of waiters) w();
+        this.opts.onFlushed?.();
       })
       .catch((err: unknown) => {
         this.failures += 1;
         this.opts.logger.error({ err, outcomes: batch.length, attempt: this.failures }, 'settling outcomes failed; will retry');
         this.pending.unshift(...batch);
-        this.waiters.unshift(...waiters);
       })
       .finally(() => {
         this.flushing = null;

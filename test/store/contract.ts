@@ -365,6 +365,26 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
           assert.deepEqual(pages[0], { id: pages[0]!.id, jobId: job.id, ...pageOf(seed, { linksFound: discovered.length }) });
         }));
 
+      it('settleAndClaim (where a backend offers it) equals settle then claim, in one step', (t) =>
+        withStore(async (store) => {
+          if (!store.settleAndClaim) {
+            t.skip(`${store.backend} has no settleAndClaim (optional)`);
+            return;
+          }
+          const job = await store.createJob({ seeds: ['http://a.test/1', 'http://b.test/1'], options: options({ maxPages: 10 }), source: 'api' }, T0);
+          const first = await store.claim(claimOpts({ limit: 1 }));
+          assert.deepEqual(urls(first), ['http://a.test/1']);
+          const { settled, entries } = await store.settleAndClaim([done(first[0]!, [link('http://a.test/2', 1)])], claimOpts({ limit: 5, now: T0 + 10 }), T0 + 10);
+          assert.deepEqual(settled.accepted, [true]);
+          assert.equal(settled.enqueued, 1);
+          // The claim sees what the settle admitted and the host slot it freed.
+          assert.deepEqual(urls(entries).sort(), ['http://a.test/2', 'http://b.test/1']);
+          const stale = await store.settleAndClaim([done(first[0]!)], claimOpts({ limit: 5, now: T0 + 20 }), T0 + 20);
+          assert.deepEqual(stale.settled.accepted, [false]);
+          assert.deepEqual(stale.entries, []);
+          assert.deepEqual((await mustGetJob(store, job.id)).counts, { admitted: 3, queued: 0, inFlight: 2, fetched: 1, failed: 0 });
+        }));
+
       it('a stale or repeated outcome is refused and changes nothing', () =>
         withStore(async (store) => {
           const job = await store.createJob({ seeds: ['http://a.test/1', 'http://a.test/2'], options: options(), source: 'api' }, T0);

@@ -32,6 +32,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Page cache of this connection in MiB. Default 64. */
   cacheMiB?: number;
+  /** Lock the file for this connection alone (no other process may open it meanwhile). Default false. */
+  exclusive?: boolean;
 }
 
 /** The embedded store: one better-sqlite3 connection, WAL, every writer in a BEGIN IMMEDIATE transaction. */
@@ -69,6 +71,7 @@ class SqliteStore implements Store, Core {
     createJob: (job: NewJob, now: number) => JobRow;
     claim: (opts: ClaimOptions, now: number) => FrontierEntry[];
     settle: (outcomes: Outcome[], now: number) => SettleResult;
+    settleAndClaim: (outcomes: Outcome[], opts: ClaimOptions, now: number) => { settled: SettleResult; entries: FrontierEntry[] };
     end: (id: string, status: JobStatus, reason: string, now: number) => JobRow | undefined;
     extend: (entries: { id: number; leaseToken: string }[], until: number) => void;
     returnWhere: (rows: () => LeasedRow[]) => number;
@@ -82,6 +85,9 @@ class SqliteStore implements Store, Core {
       this.db.pragma('journal_mode = WAL');
       // Checkpoints (which fsync) every 32 MB of WAL instead of 4 MB: a busy frontier rewrites the same index pages many times over.
       this.db.pragma('wal_autocheckpoint = 8000');
+      // One process owns the file (owl serve holds the data folder's lock; owl crawl has its own
+      // file): exclusive locking skips the per-transaction file locks and the shared-memory index.
+      if (opts.exclusive) this.db.pragma('locking_mode = EXCLUSIVE');
     }
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
@@ -97,6 +103,10 @@ class SqliteStore implements Store, Core {
       createJob: immediate((job: NewJob, now: number) => this.insertJob(job, now)),
       claim: immediate((o: ClaimOptions, now: number) => claimEntries(this, o, now)),
       settle: immediate((outcomes: Outcome[], now: number) => settleOutcomes(this, outcomes, now)),
+      settleAndClaim: immediate((outcomes: Outcome[], o: ClaimOptions, now: number) => ({
+        settled: settleOutcomes(this, outcomes, now),
+        entries: claimEntries(this, o, now),
+      })),
       end: immediate((id: string, status: JobStatus, reason: string, now: number) => this.endJob(id, status, reason, now)),
       extend: immediate((entries: { id: number; leaseToken: string }[], until: number) => {
         for (const e of entries) this.s.extendLease.run(until, e.id, e.leaseToken);
@@ -221,6 +231,10 @@ class SqliteStore implements Store, Core {
 
   settle(outcomes: Outcome[], now: number = Date.now()): Promise<SettleResult> {
     return this.run(() => (outcomes.length === 0 ? { accepted: [], enqueued: 0, finishedJobs: [] } : this.tx.settle(outcomes, now)));
+  }
+
+  settleAndClaim(outcomes: Outcome[], opts: ClaimOptions, now: number = Date.now()): Promise<{ settled: SettleResult; entries: FrontierEntry[] }> {
+    return this.run(() => this.tx.settleAndClaim(outcomes, opts, now));
   }
 
   extendLeases(entries: Pick<FrontierEntry, 'id' | 'leaseToken'>[], leaseMs: number, now: number = Date.now()): Promise<void> {
