@@ -121,15 +121,22 @@ export function nativePrometheusConfig(o: NativePrometheusOptions): string {
     .filter((job) => !(job.job_name in NATIVE_EXCLUDED_JOBS))
     .map((job) => {
       const local = mapStrings(job, (s) => rewriteAddress(s, map)) as ScrapeConfig;
+      if (job.dns_sd_configs) {
+        // Natively, workers come from a file list; any other DNS-discovered service has one local address.
+        const sd = job.dns_sd_configs as { names: string[]; port: number }[];
+        delete local.dns_sd_configs;
+        if (sd.some((c) => c.names.includes('worker'))) {
+          local.file_sd_configs = [{ files: [o.workersFile], refresh_interval: '5s' }];
+        } else {
+          const targets = sd.flatMap((c) => c.names.map((n) => rewriteAddress(`${n}:${c.port}`, map)));
+          local.static_configs = [...(local.static_configs ?? []), { targets }];
+        }
+      }
       const extra = o.extraTargets?.[job.job_name];
       if (extra) {
         const first = local.static_configs?.[0];
         if (!first) throw new Error(`native config: job ${job.job_name} has no static targets to extend`);
         first.targets = [...first.targets, ...extra];
-      }
-      if (local.dns_sd_configs) {
-        delete local.dns_sd_configs;
-        local.file_sd_configs = [{ files: [o.workersFile], refresh_interval: '5s' }];
       }
       return local;
     });
