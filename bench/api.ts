@@ -119,7 +119,8 @@ async function main(): Promise<void> {
     console.log(`GET /jobs/:id, ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds of on/off`);
     for (const side of [on, off]) await load(side, 1); // warm-up: JIT, connection setup
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const side of [on, off]) {
+      // Alternate which side goes first, so drift over the run (GC, heat) does not favour one.
+      for (const side of round % 2 ? [on, off] : [off, on]) {
         const r = await load(side, SECONDS);
         side.rps.push(r.requests.average);
         side.cpuUs.push(r.cpuUs);
