@@ -92,7 +92,8 @@ export class Crawler {
 
   private async run(): Promise<void> {
     const { opts } = this;
-    const minClaim = Math.max(1, Math.floor(opts.concurrency / 4));
+    // Claim in batches of at least half the slots: a claim is a store transaction, so fewer, larger ones.
+    const minClaim = Math.max(1, Math.floor(opts.concurrency / 2));
     let idleMs = 0;
     while (this.running) {
       const free = opts.concurrency - this.inFlight.size;
