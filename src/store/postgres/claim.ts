@@ -1,5 +1,5 @@
 import type { ClaimOptions, FrontierEntry, JobOptions, JobStatus } from '../types.ts';
-import type { Db } from './db.ts';
+import type { Db, Query } from './db.ts';
 import { requeueLeases } from './leases.ts';
 import { LIVE } from './rows.ts';
 
@@ -70,7 +70,7 @@ interface HostRow {
   head_id: number;
 }
 
-interface LeasedRow {
+export interface LeasedRow {
   id: number;
   job_seq: number;
   url: string;
@@ -83,56 +83,67 @@ interface LeasedRow {
   job_status: JobStatus;
 }
 
+/** What a claim transaction needs besides the options: the clock and the lease deadline. */
+function claimParams(opts: ClaimOptions, now: number) {
+  return {
+    leaseUntil: now + opts.leaseMs,
+    perHostCap: opts.hostDelayMs > 0 ? 1 : opts.limit,
+    nextFetchAt: opts.hostDelayMs > 0 ? now + opts.hostDelayMs : 0,
+    modes: opts.modes ?? null,
+  };
+}
+
 /**
- * Returns expired leases to the queue (unless the caller did so moments ago), leases due URLs, then marks newly started jobs running in
- * a separate statement: the claim transaction itself never touches (or waits for) a job row.
+ * The body of a claim transaction: locks hosts (SKIP LOCKED) and leases their due entries. It never
+ * waits for a lock, so it may run at the end of a transaction that already holds job and host rows
+ * (settleAndClaim) without joining a deadlock.
  */
-export async function claimEntries(db: Db, opts: ClaimOptions, now: number, requeueExpired = true): Promise<FrontierEntry[]> {
-  if (opts.limit <= 0) return [];
-  if (requeueExpired) await requeueLeases(db, { expiredAt: now });
-  const leaseUntil = now + opts.leaseMs;
-  const perHostCap = opts.hostDelayMs > 0 ? 1 : opts.limit;
-  const nextFetchAt = opts.hostDelayMs > 0 ? now + opts.hostDelayMs : 0;
-  const modes = opts.modes ?? null;
-
-  const rows = await db.tx(async (q) => {
-    const out: LeasedRow[] = [];
-    let afterHead = 0;
-    for (let page = 0; page < MAX_HOST_PAGES && out.length < opts.limit; page++) {
-      const hosts = await q<HostRow>(LOCK_HOSTS, [afterHead, now, opts.maxPerHost, opts.limit]);
-      if (hosts.length === 0) break;
-      afterHead = hosts[hosts.length - 1]!.head_id;
-      let active = hosts.map((h, ord) => ({ host: h.host, ord, room: Math.min(perHostCap, opts.maxPerHost - h.in_flight) }));
-      // Rounds of fair shares (as the SQLite store does): every host still able to give is asked for
-      // ceil(want / hosts) entries, so a claim reads about `limit` candidates instead of limit × hosts.
-      for (let round = 0; round < MAX_SHARE_ROUNDS && active.length > 0 && out.length < opts.limit; round++) {
-        const want = opts.limit - out.length;
-        const share = Math.max(1, Math.ceil(want / active.length));
-        const caps = active.map((h) => Math.min(share, h.room));
-        const leased = await q<LeasedRow>(LEASE, [
-          active.map((h) => h.host),
-          caps,
-          active.map((h) => h.ord),
-          now,
-          modes,
-          want,
-          leaseUntil,
-          opts.workerId,
-          nextFetchAt,
-        ]);
-        out.push(...leased);
-        const got = new Map<string, number>();
-        for (const r of leased) got.set(r.host, (got.get(r.host) ?? 0) + 1);
-        active = active
-          .map((h, i) => ({ ...h, room: h.room - (got.get(h.host) ?? 0), full: (got.get(h.host) ?? 0) === caps[i] }))
-          .filter((h) => h.full && h.room > 0)
-          .map(({ full: _full, ...h }) => h);
-      }
-      if (hosts.length < opts.limit) break;
+export async function leaseIn(q: Query, opts: ClaimOptions, now: number): Promise<LeasedRow[]> {
+  const out: LeasedRow[] = [];
+  if (opts.limit <= 0) return out;
+  const { leaseUntil, perHostCap, nextFetchAt, modes } = claimParams(opts, now);
+  let afterHead = 0;
+  for (let page = 0; page < MAX_HOST_PAGES && out.length < opts.limit; page++) {
+    const hosts = await q<HostRow>(LOCK_HOSTS, [afterHead, now, opts.maxPerHost, opts.limit]);
+    if (hosts.length === 0) break;
+    afterHead = hosts[hosts.length - 1]!.head_id;
+    let active = hosts.map((h, ord) => ({ host: h.host, ord, room: Math.min(perHostCap, opts.maxPerHost - h.in_flight) }));
+    // Rounds of fair shares (as the SQLite store does): every host still able to give is asked for
+    // ceil(want / hosts) entries, so a claim reads about `limit` candidates instead of limit × hosts.
+    for (let round = 0; round < MAX_SHARE_ROUNDS && active.length > 0 && out.length < opts.limit; round++) {
+      const want = opts.limit - out.length;
+      const share = Math.max(1, Math.ceil(want / active.length));
+      const caps = active.map((h) => Math.min(share, h.room));
+      const leased = await q<LeasedRow>(LEASE, [
+        active.map((h) => h.host),
+        caps,
+        active.map((h) => h.ord),
+        now,
+        modes,
+        want,
+        leaseUntil,
+        opts.workerId,
+        nextFetchAt,
+      ]);
+      out.push(...leased);
+      const got = new Map<string, number>();
+      for (const r of leased) got.set(r.host, (got.get(r.host) ?? 0) + 1);
+      active = active
+        .map((h, i) => ({ ...h, room: h.room - (got.get(h.host) ?? 0), full: (got.get(h.host) ?? 0) === caps[i] }))
+        .filter((h) => h.full && h.room > 0)
+        .map(({ full: _full, ...h }) => h);
     }
-    return out;
-  }, { asyncCommit: true });
+    if (hosts.length < opts.limit) break;
+  }
+  return out;
+}
 
+/**
+ * After the claim transaction committed: marks newly started jobs running in a separate statement
+ * (the claim transaction itself never touches, or waits for, a job row) and shapes the entries.
+ */
+export async function toEntries(db: Db, rows: LeasedRow[], opts: ClaimOptions, now: number): Promise<FrontierEntry[]> {
+  const { leaseUntil } = claimParams(opts, now);
   const starting = [...new Set(rows.filter((r) => r.job_status === 'queued').map((r) => r.job_seq))];
   if (starting.length > 0) await db.query(START_JOBS, [starting, now]);
   return rows
@@ -148,4 +159,12 @@ export async function claimEntries(db: Db, opts: ClaimOptions, now: number, requ
       job: { options: r.options },
     }))
     .sort((a, b) => a.id - b.id);
+}
+
+/** Returns expired leases to the queue (unless the caller did so moments ago), then leases due URLs in one transaction. */
+export async function claimEntries(db: Db, opts: ClaimOptions, now: number, requeueExpired = true): Promise<FrontierEntry[]> {
+  if (opts.limit <= 0) return [];
+  if (requeueExpired) await requeueLeases(db, { expiredAt: now });
+  const rows = await db.tx((q) => leaseIn(q, opts, now), { asyncCommit: true });
+  return toEntries(db, rows, opts, now);
 }

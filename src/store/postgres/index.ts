@@ -15,13 +15,13 @@ import type {
   Store,
   StoreStats,
 } from '../types.ts';
-import { claimEntries } from './claim.ts';
+import { claimEntries, leaseIn, toEntries } from './claim.ts';
 import { Db, TYPES } from './db.ts';
 import { parsePostgresUrl } from './dsn.ts';
 import { extendLeases, requeueLeases } from './leases.ts';
 import { runMigrations } from './migrate.ts';
 import { isLive, isUuid, JOB_COLUMNS, LIVE, toJob, toPage, toProxyHealth, type JobRow, type PageRow, type ProxyRow } from './rows.ts';
-import { settleOutcomes } from './settle.ts';
+import { settleIn, settleOutcomes } from './settle.ts';
 
 export { parsePostgresUrl } from './dsn.ts';
 
@@ -179,19 +179,41 @@ class PostgresStore implements Store {
     return row && toJob(row);
   }
 
+  /**
+   * On the wall clock, expired leases are looked for at most every REQUEUE_EVERY_MS per handle (a
+   * lease is at least 1 s long): one round trip less on most claims. A caller-given clock always looks.
+   */
+  private requeueDue(explicitNow: boolean, now: number): boolean {
+    if (explicitNow) return true;
+    const due = now - this.lastRequeueAt >= REQUEUE_EVERY_MS || now < this.lastRequeueAt;
+    if (due) this.lastRequeueAt = now;
+    return due;
+  }
+
   claim(opts: ClaimOptions): Promise<FrontierEntry[]> {
-    if (opts.now !== undefined) return claimEntries(this.db, opts, opts.now);
-    // On the wall clock, expired leases are looked for at most every REQUEUE_EVERY_MS per handle
-    // (a lease is at least 1 s long): one round trip less on most claims.
-    const now = Date.now();
-    const requeue = now - this.lastRequeueAt >= REQUEUE_EVERY_MS || now < this.lastRequeueAt;
-    if (requeue) this.lastRequeueAt = now;
-    return claimEntries(this.db, opts, now, requeue);
+    const now = opts.now ?? Date.now();
+    return claimEntries(this.db, opts, now, this.requeueDue(opts.now !== undefined, now));
   }
 
   async settle(outcomes: Outcome[], now: number = Date.now()): Promise<SettleResult> {
     if (outcomes.length === 0) return { accepted: [], enqueued: 0, finishedJobs: [] };
     return settleOutcomes(this.db, outcomes, now);
+  }
+
+  /**
+   * Settle, then claim, in one transaction: one BEGIN/COMMIT pair per worker loop turn instead of
+   * two. The claim part only takes locks with SKIP LOCKED, so holding the settle's job and host
+   * locks a little longer cannot deadlock. Expired leases are returned before the transaction (as
+   * claim() does), so an outcome for a lease that expired meanwhile is refused as stale.
+   */
+  async settleAndClaim(outcomes: Outcome[], opts: ClaimOptions, now: number = Date.now()): Promise<{ settled: SettleResult; entries: FrontierEntry[] }> {
+    const claimNow = opts.now ?? now;
+    if (opts.limit > 0 && this.requeueDue(opts.now !== undefined, claimNow)) await requeueLeases(this.db, { expiredAt: claimNow });
+    const { settled, rows } = await this.db.tx(
+      async (q) => ({ settled: await settleIn(q, outcomes, now), rows: await leaseIn(q, opts, claimNow) }),
+      { asyncCommit: true },
+    );
+    return { settled, entries: await toEntries(this.db, rows, opts, claimNow) };
   }
 
   extendLeases(entries: Pick<FrontierEntry, 'id' | 'leaseToken'>[], leaseMs: number, now: number = Date.now()): Promise<void> {

@@ -1,5 +1,5 @@
 import type { FinishedJob, Outcome, PageRecord, SettleResult } from '../types.ts';
-import type { Db } from './db.ts';
+import type { Db, Query } from './db.ts';
 import { isLive, isUuid } from './rows.ts';
 
 /**
@@ -116,7 +116,14 @@ class Columns<T extends Record<string, unknown>> {
   }
 }
 
-export async function settleOutcomes(db: Db, outcomes: Outcome[], now: number): Promise<SettleResult> {
+/** Applies outcomes in one transaction of their own. */
+export function settleOutcomes(db: Db, outcomes: Outcome[], now: number): Promise<SettleResult> {
+  return db.tx((q) => settleIn(q, outcomes, now), { asyncCommit: true });
+}
+
+/** The body of a settle transaction (lock order jobs → frontier → hosts); settleAndClaim runs a claim after it. */
+export async function settleIn(q: Query, outcomes: Outcome[], now: number): Promise<SettleResult> {
+  if (outcomes.length === 0) return { accepted: [], enqueued: 0, finishedJobs: [] };
   // The first outcome for an entry is the candidate; a repeat in the same batch is refused.
   const firstOf = new Map<number, number>();
   outcomes.forEach((o, i) => {
@@ -124,99 +131,97 @@ export async function settleOutcomes(db: Db, outcomes: Outcome[], now: number): 
   });
   const jobIds = [...new Set(outcomes.map((o) => o.entry.jobId).filter(isUuid))];
 
-  return db.tx(async (q) => {
-    const jobs = new Map((await q<LockedJob>(LOCK_JOBS, [jobIds])).map((j) => [j.id, j]));
+  const jobs = new Map((await q<LockedJob>(LOCK_JOBS, [jobIds])).map((j) => [j.id, j]));
 
-    const o = new Columns<{ ord: number; id: number; token: string; state: number; notBefore: number | null; lastError: string | null }>(
-      ['ord', 'id', 'token', 'state', 'notBefore', 'lastError'],
-    );
-    const p = new Columns<{
-      ord: number; url: string; finalUrl: string | null; statusCode: number | null; title: string | null; bytes: number; fetchMs: number;
-      errorCode: string | null; contentType: string | null; mode: string; linksFound: number; depth: number; fetchedAt: number;
-    }>(['ord', 'url', 'finalUrl', 'statusCode', 'title', 'bytes', 'fetchMs', 'errorCode', 'contentType', 'mode', 'linksFound', 'depth', 'fetchedAt']);
-    const l = new Columns<{ ord: number; seq: number; url: string; host: string; depth: number }>(['ord', 'seq', 'url', 'host', 'depth']);
-    const addPage = (ord: number, page: PageRecord): void =>
-      p.push({
-        ord, url: page.url, finalUrl: page.finalUrl, statusCode: page.statusCode, title: page.title, bytes: page.bytes,
-        fetchMs: Math.round(page.fetchMs), errorCode: page.errorCode, contentType: page.contentType, mode: page.mode,
-        linksFound: page.linksFound, depth: page.depth, fetchedAt: page.fetchedAt,
-      });
-
-    outcomes.forEach((outcome, ord) => {
-      const job = jobs.get(outcome.entry.jobId);
-      if (!job || firstOf.get(outcome.entry.id) !== ord) return;
-      const live = isLive(job.status);
-      const base = { ord, id: outcome.entry.id, token: outcome.entry.leaseToken };
-      switch (outcome.kind) {
-        case 'done':
-          o.push({ ...base, state: STATE.DONE, notBefore: null, lastError: null });
-          addPage(ord, outcome.page);
-          if (!live) break;
-          for (const link of outcome.discovered) {
-            if (link.depth <= job.max_depth) l.push({ ord, seq: job.seq, url: link.url, host: link.host, depth: link.depth });
-          }
-          break;
-        case 'retry':
-          o.push({ ...base, state: live ? STATE.QUEUED : STATE.DROPPED, notBefore: outcome.notBefore, lastError: outcome.errorCode });
-          break;
-        case 'failed':
-          o.push({ ...base, state: STATE.FAILED, notBefore: null, lastError: outcome.page.errorCode });
-          addPage(ord, outcome.page);
-          break;
-      }
+  const o = new Columns<{ ord: number; id: number; token: string; state: number; notBefore: number | null; lastError: string | null }>(
+    ['ord', 'id', 'token', 'state', 'notBefore', 'lastError'],
+  );
+  const p = new Columns<{
+    ord: number; url: string; finalUrl: string | null; statusCode: number | null; title: string | null; bytes: number; fetchMs: number;
+    errorCode: string | null; contentType: string | null; mode: string; linksFound: number; depth: number; fetchedAt: number;
+  }>(['ord', 'url', 'finalUrl', 'statusCode', 'title', 'bytes', 'fetchMs', 'errorCode', 'contentType', 'mode', 'linksFound', 'depth', 'fetchedAt']);
+  const l = new Columns<{ ord: number; seq: number; url: string; host: string; depth: number }>(['ord', 'seq', 'url', 'host', 'depth']);
+  const addPage = (ord: number, page: PageRecord): void =>
+    p.push({
+      ord, url: page.url, finalUrl: page.finalUrl, statusCode: page.statusCode, title: page.title, bytes: page.bytes,
+      fetchMs: Math.round(page.fetchMs), errorCode: page.errorCode, contentType: page.contentType, mode: page.mode,
+      linksFound: page.linksFound, depth: page.depth, fetchedAt: page.fetchedAt,
     });
-    const room = [...jobs.values()].filter((j) => isLive(j.status));
 
-    const applied = await q<AppliedRow>(APPLY, [
-      o.cols.ord, o.cols.id, o.cols.token, o.cols.state, o.cols.notBefore, o.cols.lastError,
-      p.cols.ord, p.cols.url, p.cols.finalUrl, p.cols.statusCode, p.cols.title, p.cols.bytes, p.cols.fetchMs, p.cols.errorCode,
-      p.cols.contentType, p.cols.mode, p.cols.linksFound, p.cols.depth, p.cols.fetchedAt,
-      l.cols.ord, l.cols.seq, l.cols.url, l.cols.host, l.cols.depth,
-      room.map((j) => j.seq), room.map((j) => Math.max(0, j.max_pages - j.admitted)),
+  outcomes.forEach((outcome, ord) => {
+    const job = jobs.get(outcome.entry.jobId);
+    if (!job || firstOf.get(outcome.entry.id) !== ord) return;
+    const live = isLive(job.status);
+    const base = { ord, id: outcome.entry.id, token: outcome.entry.leaseToken };
+    switch (outcome.kind) {
+      case 'done':
+        o.push({ ...base, state: STATE.DONE, notBefore: null, lastError: null });
+        addPage(ord, outcome.page);
+        if (!live) break;
+        for (const link of outcome.discovered) {
+          if (link.depth <= job.max_depth) l.push({ ord, seq: job.seq, url: link.url, host: link.host, depth: link.depth });
+        }
+        break;
+      case 'retry':
+        o.push({ ...base, state: live ? STATE.QUEUED : STATE.DROPPED, notBefore: outcome.notBefore, lastError: outcome.errorCode });
+        break;
+      case 'failed':
+        o.push({ ...base, state: STATE.FAILED, notBefore: null, lastError: outcome.page.errorCode });
+        addPage(ord, outcome.page);
+        break;
+    }
+  });
+  const room = [...jobs.values()].filter((j) => isLive(j.status));
+
+  const applied = await q<AppliedRow>(APPLY, [
+    o.cols.ord, o.cols.id, o.cols.token, o.cols.state, o.cols.notBefore, o.cols.lastError,
+    p.cols.ord, p.cols.url, p.cols.finalUrl, p.cols.statusCode, p.cols.title, p.cols.bytes, p.cols.fetchMs, p.cols.errorCode,
+    p.cols.contentType, p.cols.mode, p.cols.linksFound, p.cols.depth, p.cols.fetchedAt,
+    l.cols.ord, l.cols.seq, l.cols.url, l.cols.host, l.cols.depth,
+    room.map((j) => j.seq), room.map((j) => Math.max(0, j.max_pages - j.admitted)),
+  ]);
+
+  const accepted = outcomes.map(() => false);
+  const perJob = new Map<number, { admitted: number; fetched: number; failed: number }>();
+  const perHost = new Map<string, { inFlight: number; head: number | null }>();
+  const jobDelta = (seq: number) => {
+    let d = perJob.get(seq);
+    if (!d) perJob.set(seq, (d = { admitted: 0, fetched: 0, failed: 0 }));
+    return d;
+  };
+  const hostDelta = (host: string) => {
+    let d = perHost.get(host);
+    if (!d) perHost.set(host, (d = { inFlight: 0, head: null }));
+    return d;
+  };
+  const lowerHead = (host: string, id: number) => {
+    const d = hostDelta(host);
+    if (d.head === null || id < d.head) d.head = id;
+  };
+  let enqueued = 0;
+  for (const row of applied) {
+    if (row.t === 'u') {
+      accepted[row.ord!] = true;
+      hostDelta(row.host).inFlight -= 1;
+      if (row.state === STATE.DONE) jobDelta(row.job_seq).fetched += 1;
+      else if (row.state === STATE.FAILED) jobDelta(row.job_seq).failed += 1;
+      else if (row.state === STATE.QUEUED) lowerHead(row.host, row.id);
+    } else {
+      enqueued += 1;
+      jobDelta(row.job_seq).admitted += 1;
+      lowerHead(row.host, row.id);
+    }
+  }
+
+  const finishedJobs: FinishedJob[] = [];
+  if (perJob.size > 0 || perHost.size > 0) {
+    const seqs = [...perJob.keys()];
+    const hosts = [...perHost.keys()];
+    const ended = await q<{ id: string; status: 'done' | 'failed'; reason: string | null; ends: boolean }>(FINISH, [
+      seqs, seqs.map((s) => perJob.get(s)!.admitted), seqs.map((s) => perJob.get(s)!.fetched), seqs.map((s) => perJob.get(s)!.failed), now,
+      hosts, hosts.map((h) => perHost.get(h)!.inFlight), hosts.map((h) => perHost.get(h)!.head),
     ]);
-
-    const accepted = outcomes.map(() => false);
-    const perJob = new Map<number, { admitted: number; fetched: number; failed: number }>();
-    const perHost = new Map<string, { inFlight: number; head: number | null }>();
-    const jobDelta = (seq: number) => {
-      let d = perJob.get(seq);
-      if (!d) perJob.set(seq, (d = { admitted: 0, fetched: 0, failed: 0 }));
-      return d;
-    };
-    const hostDelta = (host: string) => {
-      let d = perHost.get(host);
-      if (!d) perHost.set(host, (d = { inFlight: 0, head: null }));
-      return d;
-    };
-    const lowerHead = (host: string, id: number) => {
-      const d = hostDelta(host);
-      if (d.head === null || id < d.head) d.head = id;
-    };
-    let enqueued = 0;
-    for (const row of applied) {
-      if (row.t === 'u') {
-        accepted[row.ord!] = true;
-        hostDelta(row.host).inFlight -= 1;
-        if (row.state === STATE.DONE) jobDelta(row.job_seq).fetched += 1;
-        else if (row.state === STATE.FAILED) jobDelta(row.job_seq).failed += 1;
-        else if (row.state === STATE.QUEUED) lowerHead(row.host, row.id);
-      } else {
-        enqueued += 1;
-        jobDelta(row.job_seq).admitted += 1;
-        lowerHead(row.host, row.id);
-      }
-    }
-
-    const finishedJobs: FinishedJob[] = [];
-    if (perJob.size > 0 || perHost.size > 0) {
-      const seqs = [...perJob.keys()];
-      const hosts = [...perHost.keys()];
-      const ended = await q<{ id: string; status: 'done' | 'failed'; reason: string | null; ends: boolean }>(FINISH, [
-        seqs, seqs.map((s) => perJob.get(s)!.admitted), seqs.map((s) => perJob.get(s)!.fetched), seqs.map((s) => perJob.get(s)!.failed), now,
-        hosts, hosts.map((h) => perHost.get(h)!.inFlight), hosts.map((h) => perHost.get(h)!.head),
-      ]);
-      for (const e of ended) if (e.ends) finishedJobs.push({ id: e.id, status: e.status, reason: e.reason });
-    }
-    return { accepted, enqueued, finishedJobs };
-  }, { asyncCommit: true });
+    for (const e of ended) if (e.ends) finishedJobs.push({ id: e.id, status: e.status, reason: e.reason });
+  }
+  return { accepted, enqueued, finishedJobs };
 }
