@@ -307,6 +307,29 @@ describe('http fetcher', () => {
       await new Promise<void>((r) => tmp.close(() => r()));
       await rejectsWith(get('/graph/0', { proxy: handle(dead) }), 'PROXY');
     });
+
+    it('ends a fetch through a proxy that closes CONNECTs unanswered, and stops the CONNECT loop', { timeout: 10_000 }, async () => {
+      // undici 7's ProxyAgent re-sends the CONNECT forever and ignores the abort (nodejs/undici#3897).
+      const hangup = await startProxyServer({ mode: 'hangup' });
+      try {
+        const f = make({ totalTimeoutMs: 300 });
+        const url = `https://127.0.0.1:${new URL(site.url).port}/graph/0`;
+        await assert.rejects(f.fetch({ url, allowPrivate: true, proxy: handle(hangup.url) }), (e) => {
+          assert.ok(isOwlError(e) && (e.code === 'TIMEOUT' || e.code === 'PROXY'), `expected TIMEOUT or PROXY, got ${String(e)}`);
+          return true;
+        });
+        assert.ok(hangup.requests() > 0);
+        await new Promise((r) => setTimeout(r, 50));
+        const settled = hangup.requests();
+        await new Promise((r) => setTimeout(r, 250));
+        assert.equal(hangup.requests(), settled, 'the proxy still receives CONNECTs after the fetch ended');
+        hangup.setMode('ok');
+        // The stuck agent was dropped: a plain http fetch through the same proxy works again.
+        assert.equal((await get('/graph/1', { proxy: handle(hangup.url) }, f)).status, 200);
+      } finally {
+        await hangup.close();
+      }
+    });
   });
 
   describe('lifecycle and speed', () => {
