@@ -305,6 +305,11 @@ function readBody(stream: Dispatcher.ResponseData['body'], encoding: string | un
   });
 }
 
+async function readDeclared(stream: Dispatcher.ResponseData['body']): Promise<BodyResult> {
+  const bytes = await stream.bytes();
+  return { body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), wireBytes: bytes.byteLength };
+}
+
 function discard(body: Dispatcher.ResponseData['body']): void {
   // dump() reads a small remainder to keep the connection, or destroys it when the rest is large.
   body.dump({ limit: 64 * 1024 }).catch(() => {});
@@ -416,14 +421,17 @@ export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
           const enc = rawHeaders['content-encoding'];
           const encoding = typeof enc === 'string' ? enc : enc?.[enc.length - 1];
           const length = Number(rawHeaders['content-length']);
-          if ((encoding === undefined || encoding === 'identity') && length > opts.maxBodyBytes) {
+          const plain = encoding === undefined || encoding === 'identity';
+          if (plain && length > opts.maxBodyBytes) {
             res.body.destroy();
             throw new OwlError('BODY_LIMIT', undefined, { url, limit: opts.maxBodyBytes, contentLength: length });
           }
           deadline.tighten(opts.bodyTimeoutMs);
           let read: BodyResult;
           try {
-            read = await readBody(res.body, encoding, opts.maxBodyBytes, url);
+            // A declared length within the cap needs no counting (undici fails a body longer than it
+            // declares): undici collects it without stream events, as the bare `body.text()` loop does.
+            read = plain && length <= opts.maxBodyBytes ? await readDeclared(res.body) : await readBody(res.body, encoding, opts.maxBodyBytes, url);
           } catch (err) {
             throw toOwlError(deadline.signal.aborted ? deadline.signal.reason : err, url, proxy !== null);
           }
