@@ -80,6 +80,16 @@ function createStoreUp(registry: Registry, store?: GaugeSources['store']): Gauge
   }));
 }
 
+/**
+ * prom-client's default process and runtime metrics, less the three gauges it names with a
+ * `_total` suffix (`nodejs_active_{handles,requests,resources}_total`), which `promtool check
+ * metrics` rejects; their per-type gauges (`nodejs_active_handles{type}`, …) stay.
+ */
+function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  for (const kind of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`nodejs_active_${kind}_total`);
+}
+
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
 
@@ -100,7 +110,7 @@ export interface ProcessMetrics {
 
 /** Everything in one registry: `owl serve` with in-process workers (embedded mode). */
 export function createEmbeddedMetrics(sources: GaugeSources = {}, registry = new Registry()): ProcessMetrics & { api: ApiMetrics } {
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
   const api = createApiMetrics(registry, sources);
   const worker = { ...createWorkerMetrics(registry, sources), captchaEncountered: api.captchaEncountered };
   return { registry, api, worker, storeUp: createStoreUp(registry, sources.store) };
@@ -108,14 +118,14 @@ export function createEmbeddedMetrics(sources: GaugeSources = {}, registry = new
 
 /** A worker process's own registry (`owl worker`): the worker set plus captchas. */
 export function createWorkerProcessMetrics(sources: GaugeSources = {}, registry = new Registry()): ProcessMetrics {
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
   const worker = { ...createWorkerMetrics(registry, sources), captchaEncountered: counter(registry, API_METRICS.captchaEncountered) };
   return { registry, worker, storeUp: createStoreUp(registry, sources.store) };
 }
 
 /** An API-only process (`owl serve` on PostgreSQL without in-process workers). */
 export function createApiProcessMetrics(sources: GaugeSources = {}, registry = new Registry()): ProcessMetrics & { api: ApiMetrics } {
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
   const api = createApiMetrics(registry, sources);
   // queue_depth and proxy_pool_size are global values from the store; the API serves them so
   // dashboards show the true value however many workers run (workers serve no global gauges then).
