@@ -2,9 +2,11 @@
  * Frontier benchmark: URLs enqueued/s and URLs claimed+acked/s on PostgreSQL and SQLite, with 1 and
  * 4 concurrent workers (each worker its own store handle: its own pool, or its own SQLite
  * connection), batches like the worker's (claim up to BATCH, settle each page with a few
- * discovered links). Prints a table and the ratio to the 5,000 URLs/s target.
+ * discovered links). Each loop turn either settles and then claims in two transactions
+ * (`settle+claim`) or, where the store offers it, in one (`settleAndClaim`, as the worker does).
+ * Prints a table and the ratio to the 5,000 URLs/s target.
  *
- *   node --import tsx bench/frontier.ts [--urls 20000] [--batch 64] [--links 3] [--hosts 20]
+ *   node --import tsx bench/frontier.ts [--urls 20000] [--batch 64] [--links 3] [--hosts 20] [--backend all|postgres|sqlite]
  *
  * PostgreSQL: DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres; the run creates the
  * database owl_bench_frontier (if missing) and a throw-away schema in it, dropped at the end.
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '64' },
     links: { type: 'string', default: '3' },
     hosts: { type: 'string', default: '20' },
+    backend: { type: 'string', default: 'all' },
   },
 });
 const URLS = Number(values.urls);
@@ -93,9 +96,13 @@ const sqlite: Backend = {
   },
 };
 
+/** How a worker's loop turn talks to the store. */
+type Loop = 'settle+claim' | 'settleAndClaim';
+
 interface Result {
   backend: string;
   workers: number;
+  loop: Loop;
   enqueuePerSecond: number;
   ackedPerSecond: number;
   acked: number;
@@ -104,10 +111,11 @@ interface Result {
   serverCpuMsPer1000?: number;
 }
 
-async function run(backend: Backend, workers: number): Promise<Result> {
+async function run(backend: Backend, workers: number, loop: Loop): Promise<Result> {
   const { open, teardown, serverCpuMs } = await backend.setup();
   const handles = Array.from({ length: workers }, open);
   try {
+    if (loop === 'settleAndClaim' && !handles[0]!.settleAndClaim) throw new Error(`${backend.name} has no settleAndClaim`);
     await handles[0]!.migrate();
     for (const h of handles.slice(1)) await h.migrate();
     const seeds = Array.from({ length: Math.floor(URLS / (LINKS + 1)) }, (_, i) => `http://h${i % HOSTS}.bench/seed/${i}`);
@@ -126,8 +134,22 @@ async function run(backend: Backend, workers: number): Promise<Result> {
     await Promise.all(
       handles.map(async (store, w) => {
         let idle = 0;
+        let pending: Outcome[] = [];
         while (idle < 50) {
-          const entries = await store.claim({ workerId: `bench-${w}`, limit: BATCH, leaseMs: 60_000, maxPerHost: BATCH, hostDelayMs: 0 });
+          const claim = { workerId: `bench-${w}`, limit: BATCH, leaseMs: 60_000, maxPerHost: BATCH, hostDelayMs: 0 };
+          let entries;
+          if (loop === 'settleAndClaim') {
+            const r = await store.settleAndClaim!(pending, claim);
+            acked += r.settled.accepted.filter(Boolean).length;
+            entries = r.entries;
+          } else {
+            if (pending.length > 0) {
+              const r = await store.settle(pending);
+              acked += r.accepted.filter(Boolean).length;
+            }
+            entries = await store.claim(claim);
+          }
+          pending = [];
           claims++;
           if (entries.length === 0) {
             const j = await store.getJob(job.id);
@@ -137,7 +159,7 @@ async function run(backend: Backend, workers: number): Promise<Result> {
             continue;
           }
           idle = 0;
-          const outcomes: Outcome[] = entries.map((e) => {
+          pending = entries.map((e) => {
             const discovered: DiscoveredUrl[] = Array.from({ length: LINKS }, () => {
               const k = next++;
               return { url: `http://h${k % HOSTS}.bench/page/${k}`, host: `h${k % HOSTS}.bench`, depth: e.depth + 1 };
@@ -147,10 +169,8 @@ async function run(backend: Backend, workers: number): Promise<Result> {
               entry: e,
               discovered,
               page: { url: e.url, finalUrl: e.url, statusCode: 200, title: 't', bytes: 12_000, fetchMs: 5, errorCode: null, contentType: 'text/html', mode: 'http', linksFound: LINKS, depth: e.depth, fetchedAt: Date.now() },
-            };
+            } satisfies Outcome;
           });
-          const res = await store.settle(outcomes);
-          acked += res.accepted.filter(Boolean).length;
         }
       }),
     );
@@ -159,7 +179,7 @@ async function run(backend: Backend, workers: number): Promise<Result> {
     const serverCpuMsPer1000 = cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) / acked) * 1000 : undefined;
     const end = await handles[0]!.getJob(job.id);
     if (end?.status !== 'done' || end.counts.fetched !== URLS) throw new Error(`${backend.name}: the job ended ${end?.status} with ${JSON.stringify(end?.counts)}`);
-    return { backend: backend.name, workers, enqueuePerSecond: seeds.length / enqueueSeconds, ackedPerSecond: acked / seconds, acked, claims, serverCpuMsPer1000 };
+    return { backend: backend.name, workers, loop, enqueuePerSecond: seeds.length / enqueueSeconds, ackedPerSecond: acked / seconds, acked, claims, serverCpuMsPer1000 };
   } finally {
     for (const h of handles) await h.close();
     await teardown();
@@ -167,20 +187,24 @@ async function run(backend: Backend, workers: number): Promise<Result> {
 }
 
 const results: Result[] = [];
-for (const backend of [postgres, sqlite]) {
-  for (const workers of [1, 4]) {
-    const r = await run(backend, workers);
-    results.push(r);
-    console.error(`done: ${r.backend} × ${workers}`);
+const backends = Object.entries({ postgres, sqlite }).filter(([key]) => values.backend === 'all' || key === values.backend).map(([, b]) => b);
+if (backends.length === 0) throw new Error(`--backend must be all, postgres or sqlite (got ${values.backend})`);
+for (const backend of backends) {
+  for (const loop of ['settle+claim', 'settleAndClaim'] as const) {
+    for (const workers of [1, 4]) {
+      const r = await run(backend, workers, loop);
+      results.push(r);
+      console.error(`done: ${r.backend} × ${workers} (${loop})`);
+    }
   }
 }
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`\nfrontier: ${fmt(URLS)} URLs over ${HOSTS} hosts, claim batches of ${BATCH}, ${LINKS} links discovered per page`);
-console.log('backend     workers  enqueue URLs/s (createJob)  claimed+acked URLs/s  vs 5,000/s target  server CPU ms / 1,000 URLs');
+console.log('backend     workers  loop             enqueue URLs/s (createJob)  claimed+acked URLs/s  vs 5,000/s target  server CPU ms / 1,000 URLs');
 for (const r of results) {
   const cpu = r.serverCpuMsPer1000 === undefined ? '-' : fmt(r.serverCpuMsPer1000);
   console.log(
-    `${r.backend.padEnd(11)} ${String(r.workers).padStart(7)}  ${fmt(r.enqueuePerSecond).padStart(26)}  ${fmt(r.ackedPerSecond).padStart(20)}  ${(r.ackedPerSecond / TARGET_PER_SECOND).toFixed(2).padStart(8)}x  ${cpu.padStart(26)}`,
+    `${r.backend.padEnd(11)} ${String(r.workers).padStart(7)}  ${r.loop.padEnd(15)}  ${fmt(r.enqueuePerSecond).padStart(26)}  ${fmt(r.ackedPerSecond).padStart(20)}  ${(r.ackedPerSecond / TARGET_PER_SECOND).toFixed(2).padStart(8)}x  ${cpu.padStart(26)}`,
   );
 }
 console.log(`load average while measuring: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes share the CPUs; the server CPU column does not depend on them)`);
