@@ -60,6 +60,7 @@ export const jobSchema = {
         mode: { type: 'string', enum: ['http', 'browser', 'auto'] },
         respectRobots: { type: 'boolean' },
         allowPrivate: { type: 'boolean' },
+        screenshots: { type: 'boolean' },
       },
     },
     source: { type: 'string' },
@@ -117,6 +118,11 @@ export const createJobBody = {
     respectRobots: {
       type: 'boolean',
       description: 'Defaults to the server setting OWL_RESPECT_ROBOTS; false is refused while that setting is true.',
+    },
+    screenshots: {
+      type: 'boolean',
+      default: false,
+      description: 'Browser and auto modes: save a screenshot of every blocked or captcha page for inspection.',
     },
     source: { type: 'string', pattern: SOURCE_PATTERN, default: 'api', description: 'Who submitted the job (metric label).' },
   },

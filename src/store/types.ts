@@ -20,6 +20,8 @@ export interface JobOptions {
   respectRobots: boolean;
   /** Allow loopback/private targets (operator's `owl crawl`, or OWL_ALLOW_PRIVATE_TARGETS). */
   allowPrivate: boolean;
+  /** Browser mode: save a PNG of each blocked page under OWL_SCREENSHOT_DIR/<job id>/ (default false). */
+  screenshots?: boolean;
 }
 
 export interface NewJob {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { codeLabel, isOwlError, OwlError, type ErrorCode } from '../errors.ts';
 import { detectBlock } from '../crawl/block-detect.ts';
 import { extractPage } from '../crawl/links.ts';
@@ -30,6 +31,8 @@ export interface PageProcessorDeps {
   logger: Logger;
   /** Politeness floor; a robots crawl-delay above it defers the host for every worker. */
   hostDelayMs: number;
+  /** Where screenshots of blocked pages go, for jobs that ask for them (`<dir>/<job id>/<entry id>.png`). */
+  screenshotDir?: string;
   browser?: BrowserPool;
   renderDecider?: RenderDecider;
   now?: () => number;
@@ -96,7 +99,7 @@ export class PageProcessor {
     metrics.fetchesInFlight.inc();
     try {
       const useBrowser = deps.browser && (mode === 'browser' || (mode === 'auto' && deps.renderDecider?.siteNeedsBrowser(site)));
-      if (useBrowser) return await this.render(entry.url, site, proxy, allowPrivate, signal);
+      if (useBrowser) return await this.render(entry, site, proxy, signal);
       const res = await deps.fetcher.fetch({ url: entry.url, proxy, allowPrivate, signal });
       metrics.scrapeLatency.observe({ site }, res.fetchMs / 1000);
       metrics.pageBytes.inc({ site }, res.bytes);
@@ -115,7 +118,7 @@ export class PageProcessor {
         const extracted = extractPage(res.body, res.finalUrl);
         answer.extracted = extracted;
         if (deps.renderDecider.needsBrowser(site, res.body, extracted)) {
-          return await this.render(entry.url, site, proxy, allowPrivate, signal);
+          return await this.render(entry, site, proxy, signal);
         }
       }
       return answer;
@@ -124,8 +127,10 @@ export class PageProcessor {
     }
   }
 
-  private async render(url: string, site: string, proxy: ProxyHandle | null, allowPrivate: boolean, signal: AbortSignal): Promise<Answer> {
-    const r = await this.deps.browser!.render({ url, proxy, allowPrivate, signal, session: proxy?.id ?? site });
+  private async render(entry: FrontierEntry, site: string, proxy: ProxyHandle | null, signal: AbortSignal): Promise<Answer> {
+    const { allowPrivate, screenshots } = entry.job.options;
+    const screenshotPath = screenshots && this.deps.screenshotDir ? path.join(this.deps.screenshotDir, entry.jobId, `${entry.id}-${entry.attempts + 1}.png`) : null;
+    const r = await this.deps.browser!.render({ url: entry.url, proxy, allowPrivate, signal, session: proxy?.id ?? site, screenshotPath });
     this.deps.metrics.scrapeLatency.observe({ site }, r.fetchMs / 1000);
     this.deps.metrics.pageBytes.inc({ site }, r.bytes);
     return {

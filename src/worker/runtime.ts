@@ -94,6 +94,7 @@ export async function createCrawlRuntime(o: CrawlRuntimeOptions): Promise<CrawlR
     jobs: new JobContexts(store),
     logger,
     hostDelayMs: config.hostDelayMs,
+    screenshotDir: config.screenshotDir,
     browser: browser ?? undefined,
     renderDecider,
   });

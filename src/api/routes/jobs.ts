@@ -29,6 +29,7 @@ interface CreateJobBody {
   scope: JobScope;
   mode: CrawlMode;
   respectRobots?: boolean;
+  screenshots: boolean;
   source: string;
 }
 
@@ -94,6 +95,7 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, opts)
         mode: b.mode,
         respectRobots,
         allowPrivate: config.allowPrivateTargets,
+        screenshots: b.screenshots,
       },
     }));
     metrics.jobsStarted.inc({ source: sources.label(b.source) });
