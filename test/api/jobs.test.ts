@@ -33,7 +33,7 @@ describe('job routes', () => {
     assert.ok(job.seeds[0].startsWith('http://example.com/a'), job.seeds[0]);
     assert.ok(!job.seeds[0].includes('#'));
     assert.deepEqual(job.options, {
-      maxPages: 1000, maxDepth: 5, scope: 'host', mode: 'http', respectRobots: true, allowPrivate: false,
+      maxPages: 1000, maxDepth: 5, scope: 'host', mode: 'http', respectRobots: true, allowPrivate: false, screenshots: false,
     });
     assert.equal(job.counts.admitted, 1);
     assert.equal(job.startedAt, null);
@@ -44,11 +44,11 @@ describe('job routes', () => {
     for (let i = 0; i < 3; i++) {
       const res = await createJob({
         seeds: ['https://a.example/', 'https://b.example/x'], maxPages: 10, maxDepth: 0, scope: 'domain',
-        mode: 'auto', respectRobots: true, source: 'nightly-run',
+        mode: 'auto', respectRobots: true, screenshots: true, source: 'nightly-run',
       });
       assert.equal(res.statusCode, 201, res.body);
       assert.deepEqual(res.json().options, {
-        maxPages: 10, maxDepth: 0, scope: 'domain', mode: 'auto', respectRobots: true, allowPrivate: false,
+        maxPages: 10, maxDepth: 0, scope: 'domain', mode: 'auto', respectRobots: true, allowPrivate: false, screenshots: true,
       });
     }
     assert.equal(await metricValue(t.registry, 'jobs_started_total', { source: 'nightly-run' }), before + 3);
