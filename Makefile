@@ -11,7 +11,7 @@ $(NPM_STAMP): package.json package-lock.json
 install: $(NPM_STAMP)
 install-dev: install system-deps
 
-run: install
+run: install browser-deps
 	node bin/owl.js serve
 
 run-api: run
