@@ -101,28 +101,9 @@ export class Crawler {
         await this.idle(50);
         continue;
       }
-      let entries: FrontierEntry[] | null = null;
+      let entries: FrontierEntry[];
       try {
-        const claim: ClaimOptions = {
-          workerId: opts.workerId,
-          limit: free,
-          leaseMs: opts.leaseMs,
-          maxPerHost: opts.maxPerHost,
-          hostDelayMs: opts.hostDelayMs,
-          modes: opts.modes,
-        };
-        // Settle first: outcomes waiting in the batch still hold their leases (and host slots).
-        const { store } = opts;
-        if (store.settleAndClaim) {
-          await this.batcher.flushNow(async (batch) => {
-            const r = await store.settleAndClaim!(batch, claim);
-            entries = r.entries;
-            return r.settled;
-          });
-        } else {
-          await this.batcher.flushNow();
-        }
-        entries ??= await store.claim(claim);
+        entries = await this.settleAndClaim(free);
         this.setStoreUp(true);
       } catch (err) {
         this.setStoreUp(false, err);
@@ -139,6 +120,27 @@ export class Crawler {
       idleMs = 0;
       for (const entry of entries) this.launch(entry);
     }
+  }
+
+  /**
+   * Settles the outcomes waiting in the batch (they still hold their leases and host slots),
+   * then claims up to `limit` URLs — in one store transaction where the store offers it.
+   */
+  private async settleAndClaim(limit: number): Promise<FrontierEntry[]> {
+    const { store, workerId, leaseMs, maxPerHost, hostDelayMs, modes } = this.opts;
+    const claim: ClaimOptions = { workerId, limit, leaseMs, maxPerHost, hostDelayMs, modes };
+    const combined = store.settleAndClaim?.bind(store);
+    if (!combined) {
+      await this.batcher.flushNow();
+      return store.claim(claim);
+    }
+    let claimed: FrontierEntry[] | null = null;
+    await this.batcher.flushNow(async (batch) => {
+      const r = await combined(batch, claim);
+      claimed = r.entries;
+      return r.settled;
+    });
+    return claimed ?? store.claim(claim);
   }
 
   private launch(entry: FrontierEntry): void {
