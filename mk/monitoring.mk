@@ -1,13 +1,14 @@
 # Monitoring stack (plan §9): Docker Compose targets, a native variant from Debian's packages
-# for machines without Docker, a target doctor, the demo and the dashboard generator.
+# for machines without Docker, a target doctor, a test alert, the demo and the dashboard generator.
 DOCKER_COMPOSE ?= docker compose
 MONITOR_COMPOSE := $(DOCKER_COMPOSE) -f docker/monitoring/docker-compose.monitoring.yml
 MONITOR_SECRETS_DIR := docker/monitoring/secrets
 PROMETHEUS_URL ?= http://127.0.0.1:9090
+ALERTMANAGER_URL ?= http://127.0.0.1:9093
 TSX := node --import tsx
 
 .PHONY: monitor-up monitor-down monitor-reload monitor-native-up monitor-native-down monitor-native-status \
-  monitor-check dashboards demo
+  monitor-check monitor-test-alert dashboards demo
 
 # Real secret files are created from their *.example once and never overwritten (they are git-ignored).
 # Permissions are the example's: Compose bind-mounts file secrets, and non-root containers (Grafana) must read them.
@@ -37,6 +38,12 @@ monitor-native-status:
 
 monitor-check:
 	@$(TSX) scripts/monitor/doctor.ts $(PROMETHEUS_URL)
+
+# make monitor-test-alert [ALERTMANAGER_URL=http://127.0.0.1:9093] [TEST_ALERT_ARGS='--minutes 10 team=crawl' | --resolve]
+# A synthetic OwlTestAlert through the real routing; prints the receiver it reached and how to look at it.
+TEST_ALERT_ARGS ?=
+monitor-test-alert:
+	@ALERTMANAGER_URL=$(ALERTMANAGER_URL) $(TSX) scripts/monitor/test-alert.ts $(TEST_ALERT_ARGS)
 
 dashboards:
 	npm run dashboards
