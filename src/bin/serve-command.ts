@@ -39,10 +39,6 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
       logger,
       proxies,
       onStoreHealth: (up) => watch.set(up),
-      onFinishedJob: (job) => {
-        if (job.status === 'failed') metrics.api.jobsFailed.inc({ reason: job.reason ?? 'unknown' });
-        logger.info({ jobId: job.id, status: job.status, reason: job.reason }, 'job finished');
-      },
     });
   }
   // An API-only process still reports proxy health: it adopts what the workers record in the store.

@@ -99,6 +99,8 @@ export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
  */
 export interface CrawlMetrics extends WorkerMetrics {
   captchaEncountered: Counter;
+  /** Jobs are finalised by whichever process settles their last URL: a worker in scale-out. */
+  jobsFailed: Counter;
 }
 
 export interface ProcessMetrics {
@@ -112,14 +114,18 @@ export interface ProcessMetrics {
 export function createEmbeddedMetrics(sources: GaugeSources = {}, registry = new Registry()): ProcessMetrics & { api: ApiMetrics } {
   collectProcessMetrics(registry);
   const api = createApiMetrics(registry, sources);
-  const worker = { ...createWorkerMetrics(registry, sources), captchaEncountered: api.captchaEncountered };
+  const worker = { ...createWorkerMetrics(registry, sources), captchaEncountered: api.captchaEncountered, jobsFailed: api.jobsFailed };
   return { registry, api, worker, storeUp: createStoreUp(registry, sources.store) };
 }
 
 /** A worker process's own registry (`owl worker`): the worker set plus captchas. */
 export function createWorkerProcessMetrics(sources: GaugeSources = {}, registry = new Registry()): ProcessMetrics {
   collectProcessMetrics(registry);
-  const worker = { ...createWorkerMetrics(registry, sources), captchaEncountered: counter(registry, API_METRICS.captchaEncountered) };
+  const worker = {
+    ...createWorkerMetrics(registry, sources),
+    captchaEncountered: counter(registry, API_METRICS.captchaEncountered),
+    jobsFailed: counter(registry, API_METRICS.jobsFailed),
+  };
   return { registry, worker, storeUp: createStoreUp(registry, sources.store) };
 }
 
@@ -129,6 +135,6 @@ export function createApiProcessMetrics(sources: GaugeSources = {}, registry = n
   const api = createApiMetrics(registry, sources);
   // queue_depth and proxy_pool_size are global values from the store; the API serves them so
   // dashboards show the true value however many workers run (workers serve no global gauges then).
-  const worker = { ...createWorkerMetrics(registry, sources), captchaEncountered: api.captchaEncountered };
+  const worker = { ...createWorkerMetrics(registry, sources), captchaEncountered: api.captchaEncountered, jobsFailed: api.jobsFailed };
   return { registry, api, worker, storeUp: createStoreUp(registry, sources.store) };
 }

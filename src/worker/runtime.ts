@@ -109,7 +109,11 @@ export async function createCrawlRuntime(o: CrawlRuntimeOptions): Promise<CrawlR
     maxPerHost: config.perHostConcurrency,
     hostDelayMs: config.hostDelayMs,
     modes,
-    onFinishedJob: o.onFinishedJob,
+    onFinishedJob: (job) => {
+      if (job.status === 'failed') metrics.jobsFailed.inc({ reason: job.reason ?? 'unknown' });
+      logger.info({ jobId: job.id, status: job.status, reason: job.reason }, 'job finished');
+      o.onFinishedJob?.(job);
+    },
     onStoreHealth: o.onStoreHealth,
   });
 

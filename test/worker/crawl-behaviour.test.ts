@@ -60,6 +60,14 @@ describe('crawling hostile fixtures', () => {
     assert.equal(done.counts.admitted, 25);
   });
 
+  it('a job whose every URL failed ends failed, counted once in jobs_failed_total{reason}', async () => {
+    const job = await crawler.store.createJob({ seeds: [`${site.url}/status/410`], source: 'test', options: { ...JOB_DEFAULTS, respectRobots: false } });
+    const done = await waitForJob(crawler.store, job.id);
+    assert.equal(done.status, 'failed');
+    assert.equal(done.reason, 'http_410');
+    assert.equal(await metricValue(crawler.metrics, 'jobs_failed_total', { reason: 'http_410' }), 1);
+  });
+
   it('serves metrics that promtool check metrics accepts', async (t) => {
     const text = await crawler.metrics.registry.metrics();
     const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });

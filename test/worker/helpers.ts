@@ -41,10 +41,7 @@ export async function startTestCrawler(settings: Partial<Record<SettingKey, unkn
     store,
     metrics: metrics.worker,
     logger: silentLogger(),
-    onFinishedJob: (job) => {
-      finished.push(job);
-      if (job.status === 'failed') metrics.api.jobsFailed.inc({ reason: job.reason ?? 'unknown' });
-    },
+    onFinishedJob: (job) => finished.push(job),
   });
   runtime.crawler.start();
   return {
