@@ -42,7 +42,7 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
     });
   }
   // An API-only process still reports proxy health: it adopts what the workers record in the store.
-  const proxyTimer = !withWorkers && proxies.configured > 0 ? setInterval(() => void syncProxyHealth(store, proxies, logger), 5_000) : null;
+  const proxyTimer = !withWorkers && proxies.configured > 0 ? setInterval(() => void syncProxyHealth(store, proxies, logger, false), 5_000) : null;
   proxyTimer?.unref();
 
   const app = await buildApp({ store, metrics: metrics.api, registry: metrics.registry, config, logger, ready: () => store.ping() });

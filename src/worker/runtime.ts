@@ -135,11 +135,15 @@ export async function createCrawlRuntime(o: CrawlRuntimeOptions): Promise<CrawlR
   };
 }
 
-/** Shares cooldowns between workers: publish ours, adopt later cooldowns others recorded. */
-export async function syncProxyHealth(store: Store, proxies: ProxyPool, logger: Logger): Promise<void> {
+/**
+ * Shares cooldowns between processes: adopt the later cooldowns others recorded, then (unless
+ * `publish` is false, as in an API-only process that never uses its proxies) record the merged
+ * view, so a process never overwrites a cooldown it has not seen.
+ */
+export async function syncProxyHealth(store: Store, proxies: ProxyPool, logger: Logger, publish = true): Promise<void> {
   try {
-    for (const health of proxies.snapshot()) await store.recordProxyHealth(health);
     proxies.merge(await store.listProxyHealth());
+    if (publish) for (const health of proxies.snapshot()) await store.recordProxyHealth(health);
   } catch (err) {
     logger.warn({ err }, 'could not exchange proxy health with the store');
   }
