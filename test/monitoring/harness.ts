@@ -99,11 +99,16 @@ export class Managed {
   }
 }
 
-/** A TCP relay 127.0.0.1:<port> → 127.0.0.1:<targetPort> that can be cut and restored. */
+/**
+ * A TCP relay 127.0.0.1:<port> → 127.0.0.1:<targetPort> that can be cut and restored, and can
+ * delay what the target sends back (a slow database without touching the shared server).
+ */
 export class Relay {
   private server: TcpServer | undefined;
   private readonly sockets = new Set<Socket>();
   port = 0;
+  /** Each chunk from the target reaches the client this much later (default 0); applies to open connections too. */
+  delayMs = 0;
 
   constructor(private readonly targetPort: number) {}
 
@@ -115,7 +120,8 @@ export class Relay {
         s.once('close', () => this.sockets.delete(s));
         s.on('error', () => s.destroy());
       }
-      client.pipe(upstream).pipe(client);
+      client.pipe(upstream);
+      this.forwardDelayed(upstream, client);
       client.once('close', () => upstream.destroy());
       upstream.once('close', () => client.destroy());
     });
@@ -125,6 +131,23 @@ export class Relay {
     });
     this.port = (server.address() as AddressInfo).port;
     this.server = server;
+  }
+
+  /**
+   * Forwards `from` to `to`, each chunk held until `delayMs` after it arrived. Chunks stay in order
+   * and the delays do not add up: a reply in several chunks arrives about `delayMs` late, once.
+   */
+  private forwardDelayed(from: Socket, to: Socket): void {
+    let chain = Promise.resolve();
+    from.on('data', (chunk: Buffer) => {
+      const due = Date.now() + this.delayMs;
+      chain = chain.then(async () => {
+        const wait = due - Date.now();
+        if (wait > 0) await sleep(wait);
+        if (!to.destroyed) to.write(chunk);
+      });
+    });
+    from.once('end', () => void chain.then(() => to.end()));
   }
 
   /** Refuses new connections and drops the open ones. */

@@ -12,10 +12,11 @@
  * in for workers in the `workers` job (file_sd): `worker-proxy` has three dead proxies (ProxyPoolLow)
  * and `worker-spare` is killed for WorkerDown. A fourth, `api-pg`, is a second `api` target on
  * PostgreSQL (its own database, owl_f2_live_test). PostgreSQL is reached by postgres_exporter and
- * `api-pg` through a relay the test cuts: PostgresDown fires, and `api-pg` answers 503 while its
- * store is gone, which drives APIHighErrorRate. The shared server is never stopped.
- *
- * CrawlStalled is not driven: its expression needs 10 minutes without progress.
+ * `api-pg` through two relays (one each) the test cuts: PostgresDown fires, and `api-pg` answers 503
+ * while its store is gone, which drives APIHighErrorRate. The shared server is never stopped.
+ * Later `api-pg`'s relay delays every reply from PostgreSQL, so requests that read the store take
+ * over a second: APIHighLatency. A fifth, `worker-stalled` (workers job), stays idle until the last
+ * test gives it a job whose pages never answer: CrawlStalled.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,7 @@ import { monitoringProcesses } from '../../scripts/monitor/native-stack.ts';
 import { startDemoSite, type DemoSite } from '../../src/demo/demo-site.ts';
 import { failJob, mixedJobs, submitJob, tripJobs } from '../../src/demo/driver.ts';
 import pg from 'pg';
+import { startFixtureSite, type FixtureSite } from '../fixtures/site-server.ts';
 import { GiveUp, Managed, PrometheusClient, Relay, WebhookReceiver, answers, copyRules, freePort, sleep, waitFor } from './harness.ts';
 
 /** Alerts driven here, with the `for:` they get in the test copy of the rules. */
@@ -40,6 +42,10 @@ const FOR_OVERRIDES: Record<string, string> = {
   PostgresDown: '0s',
   ProxyPoolLow: '0s',
   APIHighErrorRate: '0s',
+  APIHighLatency: '0s',
+  // Not 0s: right after a job is submitted, URLs are queued before any fetch shows up in two
+  // scrapes (increase() needs two samples), and the healthy check must not catch that moment.
+  CrawlStalled: '20s',
 };
 
 /** The database `api-pg` uses (created when missing; nothing else touches it). */
@@ -62,7 +68,12 @@ const OWL = process.env.LIVE_OWL_BIN ?? join(REPO_ROOT, 'bin', 'owl.js');
 describe('live monitoring stack', { timeout: 240_000 }, () => {
   let dir = '';
   let site: DemoSite;
+  /** postgres_exporter's way to PostgreSQL. */
   let relay: Relay;
+  /** `api-pg`'s way to PostgreSQL (its own, so a delay slows the API and not the exporter's scrapes). */
+  let apiPgRelay: Relay;
+  let hangSite: FixtureSite;
+  let workerStalledUrl = '';
   let webhook: WebhookReceiver;
   let prom: PrometheusClient;
   let ports: NativePorts;
@@ -107,6 +118,9 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
     site = await startDemoSite({ slowMs: 300 });
     relay = new Relay(5432);
     await relay.start();
+    apiPgRelay = new Relay(5432);
+    await apiPgRelay.start();
+    hangSite = await startFixtureSite();
     webhook = new WebhookReceiver();
     await webhook.start();
 
@@ -133,6 +147,8 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
     }
     const workerProxyPort = await freePort();
     const workerSparePort = await freePort();
+    const workerStalledPort = await freePort();
+    workerStalledUrl = `http://127.0.0.1:${workerStalledPort}`;
     const deadProxies = await Promise.all([freePort(), freePort(), freePort()]);
     apiUrl = `http://127.0.0.1:${ports.api}`;
     workerProxyUrl = `http://127.0.0.1:${workerProxyPort}`;
@@ -140,7 +156,7 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
     const rulesDir = join(dir, 'rules');
     await copyRules(join(MONITORING_DIR, 'prometheus', 'rules'), rulesDir, FOR_OVERRIDES);
     const workersFile = join(dir, 'workers.json');
-    writeFileSync(workersFile, JSON.stringify([{ targets: [`127.0.0.1:${workerProxyPort}`, `127.0.0.1:${workerSparePort}`] }]));
+    writeFileSync(workersFile, JSON.stringify([{ targets: [`127.0.0.1:${workerProxyPort}`, `127.0.0.1:${workerSparePort}`, `127.0.0.1:${workerStalledPort}`] }]));
     const secretsDir = join(dir, 'secrets');
     mkdirSync(secretsDir);
     for (const name of alertmanagerSecretNames()) writeFileSync(join(secretsDir, name), 'https://example.invalid/unused\n');
@@ -158,8 +174,14 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
     }));
     processes.set('worker-spare', owlServe('worker-spare', workerSparePort));
     processes.set('api-pg', owlServe('api-pg', apiPgPort, {
-      DATABASE_URL: `postgres://postgres@127.0.0.1:${relay.port}/${LIVE_DATABASE}`,
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${apiPgRelay.port}/${LIVE_DATABASE}`,
       OWL_IN_PROCESS_WORKERS: 'false',
+    }));
+    // A fetch waits for headers far longer than the test runs; one page at a time keeps the rest queued.
+    processes.set('worker-stalled', owlServe('worker-stalled', workerStalledPort, {
+      OWL_HEADERS_TIMEOUT_MS: '600000',
+      OWL_LEASE_MS: '600000',
+      OWL_PER_HOST_CONCURRENCY: '1',
     }));
     const stack = monitoringProcesses({
       ports,
@@ -177,6 +199,7 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
       ['api', `${apiUrl}/healthz`],
       ['worker-proxy', `${workerProxyUrl}/healthz`],
       ['worker-spare', `http://127.0.0.1:${workerSparePort}/healthz`],
+      ['worker-stalled', `${workerStalledUrl}/healthz`],
       ['api-pg', `${apiPgUrl}/readyz`],
       ['prometheus', `${prom.baseUrl}/-/ready`],
       ['alertmanager', `http://127.0.0.1:${ports.alertmanager}/-/ready`],
@@ -193,7 +216,7 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
 
   after(async () => {
     await Promise.all([...processes.values()].map((p) => p.stop()));
-    await Promise.all([site?.close(), relay?.cut(), webhook?.close()]);
+    await Promise.all([site?.close(), hangSite?.close(), relay?.cut(), apiPgRelay?.cut(), webhook?.close()]);
     if (dir && !process.env.LIVE_KEEP_DIR) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -279,7 +302,7 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
 
     // The database goes away: the exporter reports pg_up 0, and the PostgreSQL-backed API answers 503.
     const postgres = async () => {
-      await relay.cut();
+      await Promise.all([relay.cut(), apiPgRelay.cut()]);
       let stop = false;
       const hammer = (async () => {
         for (let i = 0; i < 3000 && !stop; i++) {
@@ -292,7 +315,7 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
         stop = true;
         await hammer;
       }
-      await relay.start();
+      await Promise.all([relay.start(), apiPgRelay.start()]);
       await waitFor('api-pg ready again', () => answers(`${apiPgUrl}/readyz`), 30_000);
       // The rule looks back 5 minutes; drop the 5xx history rather than wait for it to age out.
       await prom.deleteSeries('http_requests_total{status_code=~"5.."}');
@@ -322,5 +345,46 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
     const outcomes = await Promise.allSettled([crawlSpikes(), proxyPool(), postgres(), worker(), target()]);
     const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`scenario ${i}: ${(o.reason as Error).message}`] : []));
     assert.deepEqual(failures, []);
+  });
+
+  it('drives APIHighLatency with a slow database behind the API, then resolves it', async () => {
+    const since = Date.now();
+    // The last 5 minutes of fast requests would hold p95 down; start the window afresh.
+    await prom.deleteSeries('{__name__=~"api_request_latency_seconds_.*"}');
+    apiPgRelay.delayMs = 1100;
+    let stop = false;
+    // Four at a time: api-pg's pool (10) keeps connections free for its /metrics, which reads
+    // queue_depth from the store too and must answer within the 2 s scrape timeout.
+    const slowLoop = async () => {
+      for (let i = 0; i < 200 && !stop; i++) {
+        await fetch(`${apiPgUrl}/jobs?limit=1`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.arrayBuffer(), () => undefined);
+      }
+    };
+    const loops = Promise.all(Array.from({ length: 4 }, slowLoop));
+    try {
+      await waitFor('APIHighLatency firing at the webhook', () => webhook.find('APIHighLatency', 'firing', since, { job: 'api' }), 60_000);
+    } finally {
+      stop = true;
+      apiPgRelay.delayMs = 0;
+      await loops;
+    }
+    await prom.deleteSeries('{__name__=~"api_request_latency_seconds_.*"}');
+    await waitFor('APIHighLatency resolved at the webhook', () => webhook.find('APIHighLatency', 'resolved', since, { job: 'api' }), 60_000);
+  });
+
+  // Last: CrawlStalled counts the progress of every crawler together, so it needs all other
+  // crawling finished and the history of pages_fetched_total/pages_failed_total deleted.
+  it('drives CrawlStalled with pages that never answer, then resolves it when the job is cancelled', async () => {
+    const since = Date.now();
+    const depth = async (selector: string) => Number((await prom.query(`max(queue_depth{${selector}})`))[0]?.value?.[1] ?? 'NaN');
+    await waitFor('no URL queued anywhere', async () => (await depth('job=~"api|workers"')) === 0, 60_000, 500);
+    const seeds = Array.from({ length: 5 }, (_, i) => `${hangSite.url}/hang?n=${i}`);
+    const { id } = await submitJob(workerStalledUrl, { seeds, maxPages: 5, maxDepth: 0, source: 'trip-stalled' });
+    await waitFor('worker-stalled queue_depth > 0', async () => (await depth(`instance="${new URL(workerStalledUrl).host}"`)) > 0, 30_000, 500);
+    await prom.deleteSeries('{__name__=~"pages_fetched_total|pages_failed_total"}');
+    await waitFor('CrawlStalled firing at the webhook', () => webhook.find('CrawlStalled', 'firing', since), 60_000);
+    const res = await fetch(`${workerStalledUrl}/jobs/${id}/cancel`, { method: 'POST' });
+    assert.equal(res.status, 200, await res.text());
+    await waitFor('CrawlStalled resolved at the webhook', () => webhook.find('CrawlStalled', 'resolved', since), 60_000);
   });
 });
