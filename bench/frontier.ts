@@ -77,7 +77,7 @@ const postgres: Backend = {
     const backendPids = async () =>
       (await owner.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [schema])).rows.map((r: { pid: number }) => r.pid);
     return {
-      open: () => openPostgresStore({ url: url.toString(), poolSize: 4, pool: { options } }),
+      open: () => openPostgresStore({ url: url.toString(), poolSize: 4, pool: { options }, settleAndClaim: true }),
       serverCpuMs: async () => cpuMsOf(await backendPids()),
       teardown: async () => {
         await owner.query(`DROP SCHEMA ${schema} CASCADE`);

@@ -1,5 +1,5 @@
 import type { ClaimOptions, FrontierEntry, JobOptions, JobStatus } from '../types.ts';
-import type { Db, Query } from './db.ts';
+import { HOT_TX, type Db, type Query } from './db.ts';
 import { requeueLeases } from './leases.ts';
 import { LIVE } from './rows.ts';
 
@@ -165,6 +165,6 @@ export async function toEntries(db: Db, rows: LeasedRow[], opts: ClaimOptions, n
 export async function claimEntries(db: Db, opts: ClaimOptions, now: number, requeueExpired = true): Promise<FrontierEntry[]> {
   if (opts.limit <= 0) return [];
   if (requeueExpired) await requeueLeases(db, { expiredAt: now });
-  const rows = await db.tx((q) => leaseIn(q, opts, now), { asyncCommit: true });
+  const rows = await db.tx((q) => leaseIn(q, opts, now), HOT_TX);
   return toEntries(db, rows, opts, now);
 }

@@ -16,9 +16,9 @@ import type {
   StoreStats,
 } from '../types.ts';
 import { claimEntries, leaseIn, toEntries } from './claim.ts';
-import { Db, TYPES } from './db.ts';
+import { Db, HOT_TX, TYPES } from './db.ts';
 import { parsePostgresUrl } from './dsn.ts';
-import { extendLeases, requeueLeases } from './leases.ts';
+import { extendLeases, requeueIn, requeueLeases } from './leases.ts';
 import { runMigrations } from './migrate.ts';
 import { isLive, isUuid, JOB_COLUMNS, LIVE, toJob, toPage, toProxyHealth, type JobRow, type PageRow, type ProxyRow } from './rows.ts';
 import { settleIn, settleOutcomes } from './settle.ts';
@@ -36,6 +36,14 @@ export interface PostgresStoreOptions {
   connectTimeoutMs?: number;
   /** Extra pg pool settings (tests use `options: '-c search_path=…'`); they win over the DSN's. */
   pool?: pg.PoolConfig;
+  /**
+   * Offer `Store.settleAndClaim` (settle and claim in one transaction; the worker loop uses it when
+   * present). Default false: with it, a worker that holds all of a host's slots re-claims them in
+   * the same transaction that frees them, and after an outage the worker that re-fetches its own
+   * refused (stale) outcomes no longer offers their links (the crawler remembers links it offered
+   * once), which test/scale/outage.test.ts catches as lost URLs. See docs/scaling.md.
+   */
+  settleAndClaim?: boolean;
 }
 
 /** The scale-out store: every worker process shares the frontier through one PostgreSQL database. Connects lazily. */
@@ -62,6 +70,8 @@ class PostgresStore implements Store {
   readonly backend = 'postgres' as const;
   private readonly db: Db;
   private lastRequeueAt = Number.NEGATIVE_INFINITY;
+  /** Present only when the option asks for it: callers test for the method itself. */
+  readonly settleAndClaim?: Store['settleAndClaim'];
 
   constructor(opts: PostgresStoreOptions) {
     const { transactionPooler, sslmode: _sslmode, ...fromUrl } = parsePostgresUrl(opts.url);
@@ -79,6 +89,7 @@ class PostgresStore implements Store {
     if (transactionPooler) config.query_timeout = statementTimeoutMs + 5_000;
     else config.statement_timeout = statementTimeoutMs;
     this.db = new Db(new pg.Pool(config), { transactionPooler, statementTimeoutMs });
+    if (opts.settleAndClaim) this.settleAndClaim = (outcomes, claimOpts, now) => this.settleThenClaim(outcomes, claimOpts, now);
   }
 
   migrate(): Promise<{ applied: number[]; version: number }> {
@@ -202,17 +213,20 @@ class PostgresStore implements Store {
 
   /**
    * Settle, then claim, in one transaction: one BEGIN/COMMIT pair per worker loop turn instead of
-   * two. The claim part only takes locks with SKIP LOCKED, so holding the settle's job and host
-   * locks a little longer cannot deadlock. Expired leases are returned before the transaction (as
-   * claim() does), so an outcome for a lease that expired meanwhile is refused as stale.
+   * two, with the same semantics as settle() then claim(). Expired leases are returned between the
+   * two (as claim() does first), so an outcome whose lease expired but was not yet returned is still
+   * accepted, exactly as settle() would. The claim part takes locks only with SKIP LOCKED; returning
+   * expired leases may wait for host rows and, with several jobs settling at once, join a deadlock,
+   * which PostgreSQL breaks and Db.tx retries (only while expired leases exist: crashed workers).
    */
-  async settleAndClaim(outcomes: Outcome[], opts: ClaimOptions, now: number = Date.now()): Promise<{ settled: SettleResult; entries: FrontierEntry[] }> {
+  private async settleThenClaim(outcomes: Outcome[], opts: ClaimOptions, now: number = Date.now()): Promise<{ settled: SettleResult; entries: FrontierEntry[] }> {
     const claimNow = opts.now ?? now;
-    if (opts.limit > 0 && this.requeueDue(opts.now !== undefined, claimNow)) await requeueLeases(this.db, { expiredAt: claimNow });
-    const { settled, rows } = await this.db.tx(
-      async (q) => ({ settled: await settleIn(q, outcomes, now), rows: await leaseIn(q, opts, claimNow) }),
-      { asyncCommit: true },
-    );
+    const requeue = opts.limit > 0 && this.requeueDue(opts.now !== undefined, claimNow);
+    const { settled, rows } = await this.db.tx(async (q) => {
+      const settledHere = await settleIn(q, outcomes, now);
+      if (requeue) await requeueIn(q, { expiredAt: claimNow });
+      return { settled: settledHere, rows: await leaseIn(q, opts, claimNow) };
+    }, HOT_TX);
     return { settled, entries: await toEntries(this.db, rows, opts, claimNow) };
   }
 

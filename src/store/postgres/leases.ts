@@ -1,4 +1,4 @@
-import type { Db } from './db.ts';
+import type { Db, Query } from './db.ts';
 import { LIVE } from './rows.ts';
 
 /**
@@ -25,11 +25,16 @@ function requeueSql(where: string): string {
 const REQUEUE_EXPIRED = requeueSql('f.lease_until <= $1');
 const RELEASE_WORKER = requeueSql('f.worker_id = $1');
 
-export async function requeueLeases(db: Db, which: { expiredAt: number } | { workerId: string }): Promise<number> {
+export function requeueLeases(db: Db, which: { expiredAt: number } | { workerId: string }): Promise<number> {
+  return requeueIn(db.query, which);
+}
+
+/** The same inside a caller's transaction (settleAndClaim runs it between its settle and its claim). */
+export async function requeueIn(q: Query, which: { expiredAt: number } | { workerId: string }): Promise<number> {
   const [row] =
     'expiredAt' in which
-      ? await db.query<{ n: number }>(REQUEUE_EXPIRED, [which.expiredAt])
-      : await db.query<{ n: number }>(RELEASE_WORKER, [which.workerId]);
+      ? await q<{ n: number }>(REQUEUE_EXPIRED, [which.expiredAt])
+      : await q<{ n: number }>(RELEASE_WORKER, [which.workerId]);
   return row?.n ?? 0;
 }
 

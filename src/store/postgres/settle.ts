@@ -1,5 +1,5 @@
 import type { FinishedJob, Outcome, PageRecord, SettleResult } from '../types.ts';
-import type { Db, Query } from './db.ts';
+import { HOT_TX, type Db, type Query } from './db.ts';
 import { isLive, isUuid } from './rows.ts';
 
 /**
@@ -118,7 +118,7 @@ class Columns<T extends Record<string, unknown>> {
 
 /** Applies outcomes in one transaction of their own. */
 export function settleOutcomes(db: Db, outcomes: Outcome[], now: number): Promise<SettleResult> {
-  return db.tx((q) => settleIn(q, outcomes, now), { asyncCommit: true });
+  return db.tx((q) => settleIn(q, outcomes, now), HOT_TX);
 }
 
 /** The body of a settle transaction (lock order jobs → frontier → hosts); settleAndClaim runs a claim after it. */
