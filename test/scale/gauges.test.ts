@@ -34,7 +34,9 @@ describe('scale: global gauges and per-process counters with two workers and an 
   });
 
   it('queue gauges agree with the database on every process; pages_fetched_total sums to the pages fetched', { timeout: 120_000 }, async () => {
-    const env = { DATABASE_URL: schema.url(), OWL_ALLOW_PRIVATE_TARGETS: 'true', OWL_HOST_DELAY_MS: '0', OWL_PER_HOST_CONCURRENCY: '16', OWL_RESPECT_ROBOTS: 'false' };
+    const env = { DATABASE_URL: schema.url(), OWL_ALLOW_PRIVATE_TARGETS: 'true', OWL_HOST_DELAY_MS: '0', OWL_PER_HOST_CONCURRENCY: '16', OWL_RESPECT_ROBOTS: 'false',
+      // Half the host's slots per worker: with 16 (the default) the first worker may hold all of them and fetch every page.
+      OWL_CONCURRENCY: '8' };
     const [w1, w2, api] = await Promise.all([startWorker(env), startWorker(env), startApi({ ...env, OWL_IN_PROCESS_WORKERS: 'false' })]);
     procs.push(w1!, w2!, api!);
 
