@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '../log.ts';
-import type { ClaimOptions, CrawlMode, FinishedJob, FrontierEntry, Store } from '../store/types.ts';
+import type { ClaimOptions, CrawlMode, FinishedJob, FrontierEntry, Outcome, Store } from '../store/types.ts';
 import type { PageProcessor } from './page-processor.ts';
 import { SettleBatcher } from './settle-batcher.ts';
 
@@ -21,6 +21,8 @@ export interface CrawlerOptions {
   /** How long `stop()` waits for in-flight fetches before aborting them (default 15 s). */
   drainTimeoutMs?: number;
   onFinishedJob?: (job: FinishedJob) => void;
+  /** An outcome the store refused as stale: its URL will be fetched again (by any worker). */
+  onRefused?: (outcome: Outcome) => void;
   /** Called when a claim fails (store down) and when it succeeds again. */
   onStoreHealth?: (up: boolean) => void;
 }
@@ -41,7 +43,13 @@ export class Crawler {
   private storeUp = true;
 
   constructor(private readonly opts: CrawlerOptions) {
-    this.batcher = new SettleBatcher({ store: opts.store, logger: opts.logger, onFinishedJob: opts.onFinishedJob, onFlushed: () => this.wake() });
+    this.batcher = new SettleBatcher({
+      store: opts.store,
+      logger: opts.logger,
+      onFinishedJob: opts.onFinishedJob,
+      onRefused: opts.onRefused,
+      onFlushed: () => this.wake(),
+    });
     // Every in-flight fetch listens to the one stop signal.
     setMaxListeners(0, this.abort.signal);
   }

@@ -32,6 +32,18 @@ export class JobContexts {
     this.contexts.delete(jobId);
   }
 
+  /**
+   * Takes back URLs offered with an outcome the store refused: they were never admitted, so when
+   * the page is fetched again its links must be offered again (or they would be lost).
+   */
+  withdraw(jobId: string, urls: string[]): void {
+    const ctx = this.contexts.get(jobId);
+    if (!ctx || urls.length === 0) return;
+    void ctx.then((c) => {
+      for (const url of urls) c.offered.delete(url);
+    }, () => {});
+  }
+
   /** True the first time a URL is offered for this job (by this process). */
   static firstOffer(ctx: JobContext, url: string): boolean {
     if (ctx.offered.has(url)) return false;

@@ -83,6 +83,7 @@ export async function createCrawlRuntime(o: CrawlRuntimeOptions): Promise<CrawlR
     });
     renderDecider = createRenderDecider();
   }
+  const jobs = new JobContexts(store);
   const processor = new PageProcessor({
     store,
     fetcher,
@@ -91,7 +92,7 @@ export async function createCrawlRuntime(o: CrawlRuntimeOptions): Promise<CrawlR
     retry: createRetryPolicy({ maxAttempts: config.maxAttempts, baseMs: config.retryBaseMs, maxMs: config.retryMaxMs }),
     metrics,
     sites: new SiteLabeler(config.maxSites),
-    jobs: new JobContexts(store),
+    jobs,
     logger,
     hostDelayMs: config.hostDelayMs,
     screenshotDir: config.screenshotDir,
@@ -115,6 +116,9 @@ export async function createCrawlRuntime(o: CrawlRuntimeOptions): Promise<CrawlR
       o.onFinishedJob?.(job);
     },
     onStoreHealth: o.onStoreHealth,
+    onRefused: (outcome) => {
+      if (outcome.kind === 'done') jobs.withdraw(outcome.entry.jobId, outcome.discovered.map((d) => d.url));
+    },
   });
 
   const proxySync = proxies.configured > 0 ? setInterval(() => void syncProxyHealth(store, proxies, logger), PROXY_SYNC_MS) : null;

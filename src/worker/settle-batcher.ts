@@ -9,6 +9,8 @@ export interface SettleBatcherOptions {
   /** Flush at the latest this long after the first outcome waits (default 10 ms). */
   maxDelayMs?: number;
   onFinishedJob?: (job: FinishedJob) => void;
+  /** An outcome the store refused as stale (its lease expired or was re-leased meanwhile). */
+  onRefused?: (outcome: Outcome) => void;
   /** Called after every successful flush (leases were released: the claim loop may go on). */
   onFlushed?: () => void;
 }
@@ -93,6 +95,9 @@ export class SettleBatcher {
     this.flushing = (via ? via(batch) : this.opts.store.settle(batch))
       .then((result) => {
         this.failures = 0;
+        result.accepted.forEach((accepted, i) => {
+          if (!accepted) this.opts.onRefused?.(batch[i]!);
+        });
         for (const job of result.finishedJobs) this.opts.onFinishedJob?.(job);
         this.opts.onFlushed?.();
       })
