@@ -6,7 +6,7 @@ import type { Store } from './types.ts';
 export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Store> {
   if (config.databaseUrl) {
     const { openPostgresStore } = await import('./postgres/index.ts');
-    return openPostgresStore({ url: config.databaseUrl });
+    return openPostgresStore({ url: config.databaseUrl, settleAndClaim: true });
   }
   const { openSqliteStore } = await import('./sqlite/index.ts');
   // owl serve holds the data folder's lock, so this process alone uses the file.

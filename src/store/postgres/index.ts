@@ -38,10 +38,11 @@ export interface PostgresStoreOptions {
   pool?: pg.PoolConfig;
   /**
    * Offer `Store.settleAndClaim` (settle and claim in one transaction; the worker loop uses it when
-   * present). Default false: with it, a worker that holds all of a host's slots re-claims them in
-   * the same transaction that frees them, and after an outage the worker that re-fetches its own
-   * refused (stale) outcomes no longer offers their links (the crawler remembers links it offered
-   * once), which test/scale/outage.test.ts catches as lost URLs. See docs/scaling.md.
+   * present). Default false here; `owl` turns it on (src/store/open.ts). With it, a worker that
+   * holds all of a host's slots tends to re-claim them in the same transaction that frees them
+   * (per-host limits still hold; only which worker gets the host changes). It once exposed a
+   * crawler bug — links of outcomes refused as stale were never offered again — since fixed in
+   * src/worker (the batcher reports refused outcomes and the worker withdraws their links).
    */
   settleAndClaim?: boolean;
 }
