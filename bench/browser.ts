@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import { CHROMIUM_ARGS, DEFAULT_CHROMIUM_PATH } from '../src/crawl/browser/chromium-args.ts';
+import { rng } from './rng.ts';
 
 interface RunFigures {
   pages: number;
@@ -31,16 +32,6 @@ const CLOCK_TICKS = 100;
 const SAMPLE_MS = 100;
 
 // ---------------------------------------------------------------- the site
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
 
 /** Page i: some prose, and a script that writes 10 links (to i+1 and to pseudo-random others). */
 function jsPage(i: number, pages: number): string {

@@ -6,20 +6,11 @@
  * Usage: node --import tsx bench/site.ts [pages=5000] [links=20] [bytes=12000]
  */
 import http from 'node:http';
+import { rng } from './rng.ts';
 
 const pages = Number(process.argv[2] ?? 5000);
 const links = Number(process.argv[3] ?? 20);
 const bytes = Number(process.argv[4] ?? 12000);
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
 
 const FILLER = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. ';
 
