@@ -3,25 +3,26 @@
  *
  *   node --import tsx bench/api.ts [--seconds 5] [--rounds 3] [--connections 10]
  *
- * Two apps (instrumentation on and off) on one SQLite store holding one job, each listening on
- * 127.0.0.1:0. autocannon (in a child process, so the load generator shares neither the servers'
- * event loop nor their CPU account) drives GET /jobs/:id against them in alternation (on, off, on, off…); the median
- * requests/s of each side and the loss in % are printed, and — less sensitive to other processes
- * on a shared machine — the servers' CPU time per request of each side. Then 1,000 distinct `site` values are
- * recorded on captcha_encountered_total and the median time of a full GET /metrics is printed.
+ * Two servers, instrumentation on and off, each in its own process (so neither shares the
+ * other's JIT state, heap or event loop) with its own SQLite store holding one job. autocannon, a
+ * third process, drives GET /jobs/:id against them in alternation, the side going first swapping
+ * every round; the median requests/s of each side and the loss in % are printed, and — less
+ * sensitive to other load on a shared machine — each server's CPU time per request, read from
+ * /proc. Then 1,000 distinct `site` values are recorded on captcha_encountered_total and the
+ * median time of a full GET /metrics is printed.
  * Targets: ≤ 5 % of requests/s lost to instrumentation, scrape ≤ 50 ms.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import readline from 'node:readline';
 import { parseArgs } from 'node:util';
-import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/api/app.ts';
 import { createRequestInstrumentation } from '../src/api/instrumentation.ts';
 import { DEFAULTS } from '../src/config/schema.ts';
-import { createEmbeddedMetrics, type ProcessMetrics, type ApiMetrics } from '../src/metrics/registry.ts';
+import { createEmbeddedMetrics, type ApiMetrics } from '../src/metrics/registry.ts';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
-import type { Store } from '../src/store/types.ts';
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -30,22 +31,15 @@ interface AutocannonResult {
   non2xx: number;
 }
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon');
-
-/** Runs autocannon in a child process, so this process's CPU time is the servers' alone. */
-async function autocannon(url: string, connections: number, seconds: number): Promise<AutocannonResult> {
-  const child = spawn(process.execPath, [AUTOCANNON, '-j', '-c', String(connections), '-d', String(seconds), url], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
-  const [code] = (await once(child, 'close')) as [number | null];
-  if (code !== 0) throw new Error(`autocannon exited with ${code}`);
-  return JSON.parse(out) as AutocannonResult;
-}
+/** Linux reports process CPU time in clock ticks of 1/100 s. */
+const CLOCK_TICKS = 100;
 
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
+    serve: { type: 'string' },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -60,34 +54,61 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-interface Side {
-  name: string;
-  app: FastifyInstance;
-  metrics: ProcessMetrics & { api: ApiMetrics };
-  url: string;
-  rps: number[];
-  /** CPU time of this process per request (µs): the servers' cost, less sensitive to other load than req/s. */
-  cpuUs: number[];
-}
-
-async function start(name: string, store: Store, instrument: boolean, jobId: string): Promise<Side> {
-  // The same registry shape `owl serve` builds on SQLite, gauges read from the store at scrape time.
+/** One server as `owl serve` builds it on SQLite; prints `{url}` once listening. */
+async function serve(instrument: boolean): Promise<void> {
+  const store = openSqliteStore({ path: ':memory:' });
+  await store.migrate();
+  const job = await store.createJob({
+    seeds: ['https://bench.example/'],
+    source: 'bench',
+    options: { maxPages: 10, maxDepth: 1, scope: 'host', mode: 'http', respectRobots: true, allowPrivate: false },
+  });
   const metrics = createEmbeddedMetrics({
     jobsInQueue: async () => (await store.stats()).jobsInQueue,
     queueDepth: async () => (await store.stats()).queueDepth,
     store: () => ({ backend: store.backend, up: true }),
   });
+  if (instrument) for (let i = 0; i < SITES; i++) metrics.api.captchaEncountered.inc({ site: `site-${i}.example` });
   const app = await buildApp({ store, metrics: metrics.api, registry: metrics.registry, config: DEFAULTS, instrument });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { name, app, metrics, url: `${base}/jobs/${jobId}`, rps: [], cpuUs: [] };
+  process.stdout.write(`${JSON.stringify({ url: `${base}/jobs/${job.id}`, metricsUrl: `${base}/metrics` })}\n`);
+  process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+}
+
+interface Side {
+  name: string;
+  child: ChildProcess;
+  url: string;
+  metricsUrl: string;
+  rps: number[];
+  cpuUs: number[];
+}
+
+async function start(name: string, instrument: boolean): Promise<Side> {
+  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--serve', instrument ? 'on' : 'off'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve) => readline.createInterface({ input: child.stdout! }).once('line', resolve));
+  const { url, metricsUrl } = JSON.parse(line) as { url: string; metricsUrl: string };
+  return { name, child, url, metricsUrl, rps: [], cpuUs: [] };
+}
+
+/** utime + stime of a process, in µs. */
+function cpuOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
 }
 
 async function load(side: Side, seconds: number): Promise<AutocannonResult & { cpuUs: number }> {
-  const before = process.cpuUsage();
-  const r = await autocannon(side.url, CONNECTIONS, seconds);
-  const cpu = process.cpuUsage(before);
+  const before = cpuOf(side.child.pid!);
+  const child = spawn(process.execPath, [AUTOCANNON, '-j', '-c', String(CONNECTIONS), '-d', String(seconds), side.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`autocannon exited with ${code}`);
+  const r = JSON.parse(out) as AutocannonResult;
   if (r.errors > 0 || r.non2xx > 0) throw new Error(`${side.name}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
-  return { ...r, cpuUs: (cpu.user + cpu.system) / r.requests.total };
+  return { ...r, cpuUs: (cpuOf(side.child.pid!) - before) / r.requests.total };
 }
 
 /** CPU time of the metric updates alone (label lookup, histogram and counter): ns per request. */
@@ -106,17 +127,10 @@ function recordCostNs(metrics: ApiMetrics): number {
 }
 
 async function main(): Promise<void> {
-  const store = openSqliteStore({ path: ':memory:' });
-  await store.migrate();
-  const job = await store.createJob({
-    seeds: ['https://bench.example/'],
-    source: 'bench',
-    options: { maxPages: 10, maxDepth: 1, scope: 'host', mode: 'http', respectRobots: true, allowPrivate: false },
-  });
-  const on = await start('instrumented', store, true, job.id);
-  const off = await start('bare', store, false, job.id);
+  const on = await start('instrumented', true);
+  const off = await start('bare', false);
   try {
-    console.log(`GET /jobs/:id, ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds of on/off`);
+    console.log(`GET /jobs/:id, ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds of on/off, each server in its own process`);
     for (const side of [on, off]) await load(side, 1); // warm-up: JIT, connection setup
     for (let round = 1; round <= ROUNDS; round++) {
       // Alternate which side goes first, so drift over the run (GC, heat) does not favour one.
@@ -137,14 +151,11 @@ async function main(): Promise<void> {
     const ns = recordCostNs(createEmbeddedMetrics().api);
     console.log(`metric updates alone (in-flight gauge, histogram, counter): ${ns.toFixed(0)} ns CPU per request = ${((ns / 1000 / usOff) * 100).toFixed(1)} % of a bare request`);
 
-    for (let i = 0; i < SITES; i++) on.metrics.api.captchaEncountered.inc({ site: `site-${i}.example` });
-    const metricsUrl = on.url.replace(/\/jobs\/.*$/, '/metrics');
     const times: number[] = [];
     let bytes = 0;
     for (let i = 0; i < SCRAPES; i++) {
       const t0 = process.hrtime.bigint();
-      const res = await fetch(metricsUrl);
-      const text = await res.text();
+      const text = await (await fetch(on.metricsUrl)).text();
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
       bytes = text.length;
       if (!text.includes(`site="site-${SITES - 1}.example"`)) throw new Error('scrape misses the recorded sites');
@@ -152,10 +163,9 @@ async function main(): Promise<void> {
     const scrape = median(times);
     console.log(`/metrics with ${SITES} captcha sites: median ${scrape.toFixed(2)} ms over ${SCRAPES} scrapes (${(bytes / 1024).toFixed(0)} KiB; target ≤ 50 ms: ${scrape <= 50 ? 'met' : 'MISSED'})`);
   } finally {
-    await on.app.close();
-    await off.app.close();
-    await store.close();
+    for (const side of [on, off]) side.child.kill('SIGTERM');
   }
 }
 
-await main();
+if (args.serve) await serve(args.serve === 'on');
+else await main();
