@@ -52,8 +52,19 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(createValidatorCompiler());
-  app.setErrorHandler(handleError);
-  app.setNotFoundHandler(handleNotFound);
+  if (instrumentation) {
+    app.setErrorHandler((err, request, reply) => {
+      instrumentation.trackUnhandled(request, reply);
+      return handleError(err, request, reply);
+    });
+    app.setNotFoundHandler((request, reply) => {
+      instrumentation.trackUnhandled(request, reply);
+      return handleNotFound(request, reply);
+    });
+  } else {
+    app.setErrorHandler(handleError);
+    app.setNotFoundHandler(handleNotFound);
+  }
 
   // JSON only: Fastify's text/plain parser would let a text body reach validation as a string.
   // An empty JSON body is "no body" (POST /jobs/:id/cancel from clients that always send the header).
