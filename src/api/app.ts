@@ -25,6 +25,8 @@ export interface ApiDeps {
   config: Pick<Config, 'allowPrivateTargets' | 'respectRobots' | 'maxBodyRequestBytes'>;
   /** Logger for errors and store outages (default false: no logging). Requests are not logged one by one. */
   logger?: Logger | false;
+  /** Called after POST /jobs stored a job (default none; `owl serve` wakes its in-process crawler). */
+  onJobCreated?: () => void;
   /** Instrument requests (default true; the benchmark turns it off to measure its cost). */
   instrument?: boolean;
   /** Readiness: resolves when the store answers (default store.ping()). */
@@ -90,7 +92,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       },
     },
   });
-  await app.register(jobRoutes, { store, metrics, config, maxLabelValues: deps.maxLabelValues });
+  await app.register(jobRoutes, { store, metrics, config, maxLabelValues: deps.maxLabelValues, onJobCreated: deps.onJobCreated });
   await app.register(opsRoutes, {
     registry,
     backend: store.backend,

@@ -45,7 +45,15 @@ export async function runServe(values: Record<string, unknown>): Promise<number>
   const proxyTimer = !withWorkers && proxies.configured > 0 ? setInterval(() => void syncProxyHealth(store, proxies, logger, false), 5_000) : null;
   proxyTimer?.unref();
 
-  const app = await buildApp({ store, metrics: metrics.api, registry: metrics.registry, config, logger, ready: () => store.ping() });
+  const app = await buildApp({
+    store,
+    metrics: metrics.api,
+    registry: metrics.registry,
+    config,
+    logger,
+    ready: () => store.ping(),
+    onJobCreated: () => runtime?.crawler.wake(),
+  });
   const address = await app.listen({ host: config.host, port: config.port });
   runtime?.crawler.start();
   logger.info({ store: describeStore(config), schema: version, workers: withWorkers ? config.concurrency : 0 }, `owl serve listening on ${address} (API ${address}/jobs, metrics ${address}/metrics)`);

@@ -20,6 +20,8 @@ export interface JobRoutesOptions {
   config: Pick<Config, 'allowPrivateTargets' | 'respectRobots'>;
   /** Distinct `source` and `reason` label values kept before the rest count as `other` (default 100). */
   maxLabelValues?: number;
+  /** Called after a job is stored (an in-process crawler claims it at once instead of at its next poll). */
+  onJobCreated?: () => void;
 }
 
 interface CreateJobBody {
@@ -99,6 +101,7 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, opts)
       },
     }));
     metrics.jobsStarted.inc({ source: sources.label(b.source) });
+    opts.onJobCreated?.();
     reply.code(201).header('location', `/jobs/${job.id}`);
     return job;
   });
