@@ -30,6 +30,7 @@ export const ERRORS = {
   BODY_LIMIT: { status: 413, retryable: false, message: 'The response body exceeds the size limit' },
   UNSUPPORTED_CONTENT: { status: 415, retryable: false, message: 'The content type is not crawled' },
   ROBOTS_DENIED: { status: 403, retryable: false, message: 'robots.txt disallows this URL' },
+  ROBOTS_UNAVAILABLE: { status: 503, retryable: true, message: 'robots.txt could not be read (5xx, 429 or network error): the site is not crawled until it can' },
   BROWSER: { status: 502, retryable: true, message: 'The browser failed to render the page' },
   CANCELLED: { status: 409, retryable: false, message: 'The job was cancelled' },
 } as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;

@@ -20,7 +20,7 @@ export interface RetryPolicyOptions {
 export const DEFAULT_RETRY_OPTIONS = { maxAttempts: 4, baseMs: 1_000, maxMs: 60_000 } as const;
 
 /** The bounded label set of `retries_total{reason}`. */
-export const RETRY_REASONS = ['timeout', 'network', 'http_5xx', 'http_429', 'http_403', 'captcha', 'proxy', 'browser'] as const;
+export const RETRY_REASONS = ['timeout', 'network', 'http_5xx', 'http_429', 'http_403', 'captcha', 'proxy', 'browser', 'robots'] as const;
 export type RetryReason = (typeof RETRY_REASONS)[number];
 
 /** Why a URL is not tried again. */
@@ -48,6 +48,7 @@ const REASON_OF: Partial<Record<ErrorCode, RetryReason>> = {
   CAPTCHA: 'captcha',
   PROXY: 'proxy',
   BROWSER: 'browser',
+  ROBOTS_UNAVAILABLE: 'robots',
 };
 
 /**
@@ -66,6 +67,8 @@ export const REASON_MULTIPLIER: Readonly<Record<RetryReason, number>> = {
   http_429: 4,
   http_403: 4,
   captcha: 4,
+  // The robots.txt of the site failed: like a 5xx of the site itself.
+  robots: 2,
 };
 
 /** The reason label for a code, or null when the code is not retried. */

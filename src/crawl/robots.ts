@@ -11,6 +11,11 @@ export interface RobotsCheck {
   allowed: boolean;
   /** Crawl-delay for our user agent in ms, or null when the file sets none. */
   crawlDelayMs: number | null;
+  /**
+   * True when the file could not be read (5xx, 429, network): everything is disallowed for now
+   * (RFC 9309), but as a temporary state — the caller should try the URL again later.
+   */
+  unavailable?: boolean;
 }
 
 export interface RobotsCache {
@@ -41,12 +46,14 @@ type Robot = ReturnType<typeof robotsParser>;
 
 /** `null` robot: no rules, everything allowed; `false`: everything disallowed. */
 interface Entry {
-  robot: Robot | null | false;
+  /** Parsed rules; null: no file (allow all); false: unreadable (disallow for now); 'forbidden': target refused. */
+  robot: Robot | null | false | 'forbidden';
   expiresAt: number;
 }
 
 const ALLOW_ALL: RobotsCheck = Object.freeze({ allowed: true, crawlDelayMs: null }) as RobotsCheck;
-const DISALLOW_ALL: RobotsCheck = Object.freeze({ allowed: false, crawlDelayMs: null }) as RobotsCheck;
+const UNAVAILABLE: RobotsCheck = Object.freeze({ allowed: false, crawlDelayMs: null, unavailable: true }) as RobotsCheck;
+const FORBIDDEN: RobotsCheck = Object.freeze({ allowed: false, crawlDelayMs: null }) as RobotsCheck;
 
 /** `Mozilla/5.0 (compatible; owl/1.0)` is not a product token we can match; `owl/1.0 (+url)` gives `owl`. */
 export function productToken(userAgent: string): string {
@@ -86,14 +93,15 @@ export function createRobotsCache(opts: RobotsCacheOptions): RobotsCache {
         return { robot: null, expiresAt: now() + ttlMs };
       }
       // A forbidden target depends on the caller's allowPrivate: decide for this caller only.
-      if (isOwlError(err, 'TARGET_FORBIDDEN')) return { robot: false, expiresAt: 0 };
+      if (isOwlError(err, 'TARGET_FORBIDDEN')) return { robot: 'forbidden', expiresAt: 0 };
       return { robot: false, expiresAt: now() + errorTtlMs };
     }
   };
 
   const evaluate = (entry: Entry, url: string): RobotsCheck => {
     if (entry.robot === null) return ALLOW_ALL;
-    if (entry.robot === false) return DISALLOW_ALL;
+    if (entry.robot === false) return UNAVAILABLE;
+    if (entry.robot === 'forbidden') return FORBIDDEN;
     const allowed = entry.robot.isAllowed(url, token) !== false;
     const delay = entry.robot.getCrawlDelay(token);
     return { allowed, crawlDelayMs: delay === undefined || !Number.isFinite(delay) ? null : Math.round(delay * 1000) };

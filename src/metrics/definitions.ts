@@ -111,7 +111,7 @@ export const WORKER_METRICS = {
   retries: define({
     name: 'retries_total',
     type: 'counter',
-    help: 'Fetches scheduled for another attempt, by reason (timeout, network, http_5xx, http_429, http_403, captcha, proxy, browser).',
+    help: 'Fetches scheduled for another attempt, by reason (timeout, network, http_5xx, http_429, http_403, captcha, proxy, browser, robots).',
     labelNames: ['reason'],
   }),
   scrapeLatency: define({

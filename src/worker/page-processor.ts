@@ -70,18 +70,23 @@ export class PageProcessor {
     const options = entry.job.options;
     let proxy: ProxyHandle | null = null;
     try {
-      if (options.respectRobots) {
-        const robots = await deps.robots.check(entry.url, { proxy: null, allowPrivate: options.allowPrivate });
-        if (!robots.allowed) return this.fail(entry, site, 'ROBOTS_DENIED', null, 'http');
-        if (robots.crawlDelayMs !== null && robots.crawlDelayMs > deps.hostDelayMs) {
-          await deps.store.deferHost(entry.host, this.now() + robots.crawlDelayMs);
-        }
-      }
       if (deps.proxies.configured > 0) {
         proxy = deps.proxies.next();
         if (!proxy) {
           const at = deps.proxies.nextAvailableAt() ?? this.now() + 1_000;
           return this.retryOrFail(entry, site, 'PROXY', Math.max(0, at - this.now()), null, 'http');
+        }
+      }
+      if (options.respectRobots) {
+        // Through the same proxy as the page: the site sees one client, never the crawler's own address.
+        const robots = await deps.robots.check(entry.url, { proxy, allowPrivate: options.allowPrivate });
+        if (robots.unavailable) {
+          // RFC 9309: nothing may be fetched while the file cannot be read — later, not never.
+          return this.retryOrFail(entry, site, 'ROBOTS_UNAVAILABLE', null, null, 'http');
+        }
+        if (!robots.allowed) return this.fail(entry, site, 'ROBOTS_DENIED', null, 'http');
+        if (robots.crawlDelayMs !== null && robots.crawlDelayMs > deps.hostDelayMs) {
+          await deps.store.deferHost(entry.host, this.now() + robots.crawlDelayMs);
         }
       }
       const answer = await this.fetch(entry, site, proxy, signal);

@@ -37,6 +37,9 @@ export interface CrawlRuntimeOptions {
   proxies?: ProxyPool;
 }
 
+/** How long an unreadable robots.txt stays cached as "disallow everything for now". */
+const ROBOTS_ERROR_TTL_MS = 30_000;
+
 /** How often proxy health is exchanged with the store so all workers share cooldowns. */
 const PROXY_SYNC_MS = 5_000;
 
@@ -87,7 +90,8 @@ export async function createCrawlRuntime(o: CrawlRuntimeOptions): Promise<CrawlR
   const processor = new PageProcessor({
     store,
     fetcher,
-    robots: createRobotsCache({ fetcher, userAgent: config.userAgent }),
+    // A robots.txt that failed is asked again after 30 s (not 10 min): its URLs wait in retry meanwhile.
+    robots: createRobotsCache({ fetcher, userAgent: config.userAgent, errorTtlMs: ROBOTS_ERROR_TTL_MS }),
     proxies,
     retry: createRetryPolicy({ maxAttempts: config.maxAttempts, baseMs: config.retryBaseMs, maxMs: config.retryMaxMs }),
     metrics,

@@ -100,7 +100,7 @@ describe('robots cache with the HTTP fetcher', () => {
     const port = (tmp.address() as AddressInfo).port;
     await new Promise<void>((r) => tmp.close(() => r()));
     const robots = createRobotsCache({ fetcher, userAgent: UA });
-    assert.deepEqual(await robots.check(`http://127.0.0.1:${port}/x`, local), { allowed: false, crawlDelayMs: null });
+    assert.deepEqual(await robots.check(`http://127.0.0.1:${port}/x`, local), { allowed: false, crawlDelayMs: null, unavailable: true });
     assert.equal(robots.size(), 1);
   });
 

@@ -89,3 +89,26 @@ describe('site label', () => {
     assert.equal(sites.distinctSites, 2);
   });
 });
+
+describe('a robots.txt that cannot be read', () => {
+  let site: FixtureSite;
+  let crawler: TestCrawler;
+  before(async () => {
+    site = await startFixtureSite({ robotsStatus: 503 });
+    crawler = await startTestCrawler();
+  });
+  after(async () => {
+    await crawler?.close();
+    await site?.close();
+  });
+
+  it('keeps the site uncrawled and retries later instead of failing its URLs as denied', async () => {
+    const job = await crawler.store.createJob({ seeds: [`${site.url}/graph/0`], source: 'test', options: JOB_DEFAULTS });
+    const done = await waitForJob(crawler.store, job.id);
+    const [page] = await crawler.store.listPages(job.id, { limit: 10 });
+    assert.equal(page!.errorCode, 'robots_unavailable');
+    assert.equal(site.hits('/graph/0'), 0, 'nothing is fetched while robots.txt cannot be read');
+    assert.equal(await metricValue(crawler.metrics, 'retries_total', { reason: 'robots' }), 1);
+    assert.equal(done.status, 'failed');
+  });
+});
