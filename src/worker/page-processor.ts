@@ -78,8 +78,10 @@ export class PageProcessor {
         }
       }
       if (options.respectRobots) {
-        // Through the same proxy as the page: the site sees one client, never the crawler's own address.
-        const robots = await deps.robots.check(entry.url, { proxy, allowPrivate: options.allowPrivate });
+        // Fetched directly, not through this page's proxy: the answer is cached per origin for every
+        // proxy, so one dead proxy must not make a whole site unreadable (and it is not the proxy's
+        // health that robots.txt measures).
+        const robots = await deps.robots.check(entry.url, { proxy: null, allowPrivate: options.allowPrivate });
         if (robots.unavailable) {
           // RFC 9309: nothing may be fetched while the file cannot be read — later, not never.
           return this.retryOrFail(entry, site, 'ROBOTS_UNAVAILABLE', null, null, 'http');
