@@ -15,7 +15,7 @@ import { CHROMIUM_ARGS, DEFAULT_CHROMIUM_PATH } from './chromium-args.ts';
 import { startGuardProxy, type GuardProxy } from './guard-proxy.ts';
 import { TRACKER_SCRIPT, type SettleOptions } from './page-scripts.ts';
 import { toPlaywrightProxy } from './proxy-settings.ts';
-import { renderInPage } from './render-page.ts';
+import { renderInPage, type PageRender } from './render-page.ts';
 import { checkRenderTarget, hasForbiddenLiteralHost } from './request-guard.ts';
 
 export type PageOutcome = 'ok' | 'error' | 'crash' | 'timeout';
@@ -60,26 +60,10 @@ export interface RenderRequest {
   session?: string;
 }
 
-export interface RenderResult {
+export interface RenderResult extends PageRender {
   url: string;
-  finalUrl: string;
-  status: number;
-  /** Lower-case header names of the main document's response. */
-  headers: Record<string, string>;
-  /** `document.documentElement.outerHTML` after scripts, late content and scrolling. */
-  html: string;
-  title: string | null;
-  /** Absolute, normalised http(s) links of the rendered DOM, fragments dropped, de-duplicated. */
-  links: string[];
-  /** UTF-8 size of `html`. */
-  bytes: number;
   /** Wall time from the tab being assigned to the DOM being read. */
   fetchMs: number;
-  /** http(s) URLs of the page's frames (loaded or named by an iframe's src). */
-  frameUrls: string[];
-  blocked: BlockVerdict;
-  /** Where a screenshot of a blocked page was written, else null. */
-  screenshotPath: string | null;
 }
 
 export interface BrowserPool {

@@ -24,13 +24,19 @@ export interface PageRenderOptions {
 export interface PageRender {
   finalUrl: string;
   status: number;
+  /** Lower-case header names of the main document's response. */
   headers: Record<string, string>;
+  /** `document.documentElement.outerHTML` after scripts, late content and scrolling. */
   html: string;
   title: string | null;
+  /** Absolute, normalised http(s) links of the rendered DOM, fragments dropped, de-duplicated. */
   links: string[];
+  /** UTF-8 size of `html`. */
   bytes: number;
+  /** http(s) URLs of the page's frames (loaded or named by an iframe's src). */
   frameUrls: string[];
   blocked: BlockVerdict;
+  /** Where a screenshot of a blocked page was written, else null. */
   screenshotPath: string | null;
 }
 
