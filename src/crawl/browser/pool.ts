@@ -9,7 +9,7 @@
 import { chromium, type Browser, type BrowserContext, type Page, type Route } from 'playwright-core';
 import { isOwlError, OwlError } from '../../errors.ts';
 import { isForbiddenAddress } from '../target-guard.ts';
-import type { BlockVerdict, ProxyHandle } from '../types.ts';
+import type { ProxyHandle } from '../types.ts';
 import { toBrowserError } from './browser-errors.ts';
 import { CHROMIUM_ARGS, DEFAULT_CHROMIUM_PATH } from './chromium-args.ts';
 import { startGuardProxy, type GuardProxy } from './guard-proxy.ts';
