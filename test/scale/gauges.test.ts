@@ -4,36 +4,20 @@
  * `max()` across instances is right with 1 or 10 workers); the per-process counter
  * pages_fetched_total summed over the workers equals the pages fetched.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixtureSite, type FixtureSite } from '../fixtures/site-server.ts';
-import { createTestSchema, type TestSchema } from '../store/postgres-harness.ts';
-import type { JobOptions, Store } from '../../src/store/types.ts';
-import { metricValue, scrape, startApi, startWorker, waitFor, type OwlProcess } from './processes.ts';
+import type { JobOptions } from '../../src/store/types.ts';
+import { useScaleFixture } from './fixture.ts';
+import { metricValue, scrape, startApi, startWorker, waitFor } from './processes.ts';
 
 const PAGES = 300;
 const options: JobOptions = { maxPages: 10_000, maxDepth: 10_000, scope: 'host', mode: 'http', respectRobots: false, allowPrivate: true };
 
 describe('scale: global gauges and per-process counters with two workers and an API', () => {
-  let schema: TestSchema;
-  let store: Store;
-  let site: FixtureSite;
-  const procs: OwlProcess[] = [];
-
-  before(async () => {
-    schema = await createTestSchema();
-    store = schema.open({ poolSize: 2 });
-    await store.migrate();
-    site = await startFixtureSite({ graphSize: PAGES, linksPerPage: 5 });
-  });
-  after(async () => {
-    await Promise.all(procs.map((p) => p.stop('SIGKILL')));
-    await store?.close();
-    await site?.close();
-    await schema?.drop();
-  });
+  const fx = useScaleFixture(PAGES);
 
   it('queue gauges agree with the database on every process; pages_fetched_total sums to the pages fetched', { timeout: 120_000 }, async () => {
+    const { schema, store, site, procs } = fx;
     const env = { DATABASE_URL: schema.url(), OWL_ALLOW_PRIVATE_TARGETS: 'true', OWL_HOST_DELAY_MS: '0', OWL_PER_HOST_CONCURRENCY: '16', OWL_RESPECT_ROBOTS: 'false',
       // Half the host's slots per worker: with 16 (the default) the first worker may hold all of them and fetch every page.
       OWL_CONCURRENCY: '8' };

@@ -3,35 +3,18 @@
  * with SIGKILL mid-crawl. Its leases expire (OWL_LEASE_MS=3000) and the others finish the job:
  * every page recorded exactly once, none lost.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixtureSite, type FixtureSite } from '../fixtures/site-server.ts';
-import { createTestSchema, type TestSchema } from '../store/postgres-harness.ts';
-import type { Store } from '../../src/store/types.ts';
-import { startWorker, waitFor, type OwlProcess } from './processes.ts';
+import { useScaleFixture } from './fixture.ts';
+import { startWorker, waitFor } from './processes.ts';
 
 const PAGES = 3000;
 
 describe('scale: three workers, one killed with SIGKILL', () => {
-  let schema: TestSchema;
-  let store: Store;
-  let site: FixtureSite;
-  const workers: OwlProcess[] = [];
-
-  before(async () => {
-    schema = await createTestSchema();
-    store = schema.open({ poolSize: 2 });
-    await store.migrate();
-    site = await startFixtureSite({ graphSize: PAGES, linksPerPage: 5 });
-  });
-  after(async () => {
-    await Promise.all(workers.map((w) => w.stop('SIGKILL')));
-    await store?.close();
-    await site?.close();
-    await schema?.drop();
-  });
+  const fx = useScaleFixture(PAGES);
 
   it('completes the job with every page fetched and recorded exactly once', { timeout: 150_000 }, async () => {
+    const { schema, store, site, procs: workers } = fx;
     const env = {
       DATABASE_URL: schema.url(),
       OWL_ALLOW_PRIVATE_TARGETS: 'true',

@@ -5,38 +5,25 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFixtureSite, type FixtureSite } from '../fixtures/site-server.ts';
-import { createTestSchema, type TestSchema } from '../store/postgres-harness.ts';
-import type { Store } from '../../src/store/types.ts';
-import { metricValue, scrape, startApi, startWorker, waitFor, type OwlProcess } from './processes.ts';
+import { useScaleFixture } from './fixture.ts';
+import { metricValue, scrape, startApi, startWorker, waitFor } from './processes.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 const PAGES = 1500;
 const OUTAGE_MS = 10_000;
 
 describe('scale: PostgreSQL unreachable for 10 s', () => {
-  let schema: TestSchema;
-  let store: Store;
-  let site: FixtureSite;
+  const fx = useScaleFixture(PAGES);
   let proxy: TcpProxy;
-  const procs: OwlProcess[] = [];
-
   before(async () => {
-    schema = await createTestSchema();
-    store = schema.open({ poolSize: 2 });
-    await store.migrate();
-    site = await startFixtureSite({ graphSize: PAGES, linksPerPage: 5 });
     proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
   });
   after(async () => {
-    await Promise.all(procs.map((p) => p.stop('SIGKILL')));
-    await store?.close();
     await proxy?.close();
-    await site?.close();
-    await schema?.drop();
   });
 
   it('readyz 503 and store_up 0 during the cut; processes reconnect; the job completes with nothing lost', { timeout: 150_000 }, async () => {
+    const { schema, store, site, procs } = fx;
     const env = {
       DATABASE_URL: schema.url('127.0.0.1', proxy.port),
       OWL_ALLOW_PRIVATE_TARGETS: 'true',
