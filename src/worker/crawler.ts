@@ -39,6 +39,8 @@ export class Crawler {
   private readonly abort = new AbortController();
   private readonly batcher: SettleBatcher;
   private wakeUp: (() => void) | null = null;
+  /** A wake() that came while the loop was not waiting (e.g. during a claim): the next wait returns at once. */
+  private wokenEarly = false;
   private leaseTimer: NodeJS.Timeout | null = null;
   private storeUp = true;
 
@@ -68,7 +70,8 @@ export class Crawler {
 
   /** Ends an idle wait early (a job was just created in this process). */
   wake(): void {
-    this.wakeUp?.();
+    if (this.wakeUp) this.wakeUp();
+    else this.wokenEarly = true;
   }
 
   async stop(): Promise<void> {
@@ -106,7 +109,8 @@ export class Crawler {
     while (this.running) {
       const free = opts.concurrency - this.inFlight.size;
       if (free < minClaim) {
-        await this.idle(50);
+        // Every finished fetch wakes the loop, so this wait needs no timer.
+        await this.idle(null);
         continue;
       }
       let entries: FrontierEntry[];
@@ -167,17 +171,21 @@ export class Crawler {
     this.inFlight.set(entry.id, { entry, done });
   }
 
-  private idle(ms: number): Promise<void> {
+  /** Waits until wake() or `ms` (null: until wake()); returns at once when woken meanwhile or stopping. */
+  private idle(ms: number | null): Promise<void> {
+    if (this.wokenEarly || !this.running) {
+      this.wokenEarly = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = ms === null ? null : setTimeout(done, ms);
+      const self = this;
       function done() {
-        clearTimeout(timer);
+        if (timer) clearTimeout(timer);
+        self.wakeUp = null;
         resolve();
       }
-      this.wakeUp = () => {
-        this.wakeUp = null;
-        done();
-      };
+      this.wakeUp = done;
     });
   }
 

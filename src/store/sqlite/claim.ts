@@ -32,7 +32,9 @@ export function claimEntries(core: Core, opts: ClaimOptions, now: number): Front
   if (opts.limit <= 0) return [];
   returnLeases(core, s.expiredLeases.all(now) as LeasedRow[]);
 
-  const modeList = opts.modes ? `,${opts.modes.join(',')},` : undefined;
+  // The mode filter costs a job lookup per frontier row: skip it when every live job is in a served mode.
+  let modeList = opts.modes ? `,${opts.modes.join(',')},` : undefined;
+  if (modeList !== undefined && s.liveJobOutsideModes.get(modeList) === undefined) modeList = undefined;
   const perHostCap = opts.hostDelayMs > 0 ? 1 : Number.POSITIVE_INFINITY;
   const picks: HostPick[] = [];
   let want = opts.limit;

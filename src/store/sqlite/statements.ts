@@ -30,6 +30,7 @@ export function prepareStatements(db: Database.Database) {
     endJob: p('UPDATE jobs SET status = ?, reason = ?, finished_at = ?, queued = 0 WHERE seq = ?'),
     failureReason: p(`SELECT error_code FROM pages WHERE job_seq = ? AND error_code IS NOT NULL
       GROUP BY error_code ORDER BY count(*) DESC, error_code ASC LIMIT 1`).pluck(),
+    liveJobOutsideModes: p(`SELECT 1 FROM jobs WHERE status IN ('queued', 'running') AND instr(?, ',' || mode || ',') = 0 LIMIT 1`).pluck(),
     stats: p(`SELECT count(*) AS jobs, coalesce(sum(queued), 0) AS depth FROM jobs WHERE status IN ('queued', 'running')`),
 
     insertEntry: p(`INSERT INTO frontier (job_seq, url, host, depth) VALUES (?, ?, ?, ?) ON CONFLICT (job_seq, url) DO NOTHING`),
