@@ -40,7 +40,21 @@ export async function runCrawl(values: Record<string, unknown>, positionals: str
   const store = openSqliteStore({ path: dbPath, exclusive: true });
   await store.migrate();
   const metrics = createEmbeddedMetrics();
-  const runtime = await createCrawlRuntime({ config, store, metrics: metrics.worker, logger, browser: false });
+  // The crawler says when a job ends (its last outcome settled), so the wait below ends then and
+  // not at the next poll; polling stays for the progress line and for a cancel.
+  let jobEnded: (() => void) | null = null;
+  let finished = false;
+  const runtime = await createCrawlRuntime({
+    config,
+    store,
+    metrics: metrics.worker,
+    logger,
+    browser: false,
+    onFinishedJob: () => {
+      finished = true;
+      jobEnded?.();
+    },
+  });
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
   const job = await store.createJob({
@@ -61,7 +75,16 @@ export async function runCrawl(values: Record<string, unknown>, positionals: str
 
   let current: Job = job;
   while (!FINAL.has(current.status)) {
-    await new Promise((r) => setTimeout(r, 200));
+    if (!finished) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        jobEnded = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      jobEnded = null;
+    }
     current = (await store.getJob(job.id)) ?? current;
     if (tty) process.stderr.write(`\r${progressLine(current, (performance.now() - started) / 1000)}\x1b[K`);
   }
