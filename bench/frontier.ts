@@ -1,7 +1,7 @@
 /**
  * Frontier benchmark: URLs enqueued/s and URLs claimed+acked/s on PostgreSQL and SQLite, with 1 and
- * 4 concurrent workers (each worker its own store handle: its own pool, or its own SQLite
- * connection), batches like the worker's (claim up to BATCH, settle each page with a few
+ * 4 concurrent workers (on PostgreSQL each worker has its own pool; one process owns a SQLite file,
+ * so there the workers are concurrent loops on its one store), batches like the worker's (claim up to BATCH, settle each page with a few
  * discovered links). Each loop turn either settles and then claims in two transactions
  * (`settle+claim`) or, where the store offers it, in one (`settleAndClaim`, as the worker does).
  * Prints a table and the ratio to the 5,000 URLs/s target.
@@ -92,7 +92,8 @@ const sqlite: Backend = {
   async setup() {
     const dir = mkdtempSync(path.join(tmpdir(), 'owl-bench-frontier-'));
     const file = path.join(dir, 'owl.db');
-    return { open: () => openSqliteStore({ path: file }), teardown: async () => rmSync(dir, { recursive: true, force: true }) };
+    let store: Store | undefined;
+    return { open: () => (store ??= openSqliteStore({ path: file })), teardown: async () => rmSync(dir, { recursive: true, force: true }) };
   },
 };
 

@@ -37,7 +37,7 @@ export async function runCrawl(values: Record<string, unknown>, positionals: str
   const logger = createLogger({ level: process.env.OWL_LOG_LEVEL ? config.logLevel : 'warn', pretty: tty });
 
   const dbPath = path.join(config.dataDir, 'crawls', `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.db`);
-  const store = openSqliteStore({ path: dbPath, exclusive: true });
+  const store = openSqliteStore({ path: dbPath });
   await store.migrate();
   const metrics = createEmbeddedMetrics();
   // The crawler says when a job ends (its last outcome settled), so the wait below ends then and

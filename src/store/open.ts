@@ -9,8 +9,7 @@ export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>)
     return openPostgresStore({ url: config.databaseUrl, settleAndClaim: true });
   }
   const { openSqliteStore } = await import('./sqlite/index.ts');
-  // owl serve holds the data folder's lock, so this process alone uses the file.
-  return openSqliteStore({ path: path.join(config.dataDir, 'owl.db'), exclusive: true });
+  return openSqliteStore({ path: path.join(config.dataDir, 'owl.db') });
 }
 
 /** Where the embedded store lives, for messages. */

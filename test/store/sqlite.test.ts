@@ -3,33 +3,37 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { isOwlError } from '../../src/errors.ts';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
-import { runStoreContract } from './contract.ts';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
+import type { JobOptions, Outcome, Store } from '../../src/store/types.ts';
+import { runStoreContract, type StoreHarness } from './contract.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'owl-sqlite-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let counter = 0;
 
+// No openPeer: one process owns a SQLite file (see 'one store per file' below).
 runStoreContract('sqlite (file)', async () => {
   const file = path.join(root, `db-${++counter}`, 'owl.db');
-  const store = openSqliteStore({ path: file });
-  await store.migrate();
-  return {
-    store,
+  const harness: StoreHarness = {
+    store: openSqliteStore({ path: file }),
     cleanup: async () => {
-      await store.close();
+      await harness.store.close();
       rmSync(path.dirname(file), { recursive: true, force: true });
     },
-    openPeer: async () => openSqliteStore({ path: file }),
+    // The store holds the file's lock: write the version with the store closed, then reopen it.
     recordSchemaVersion: async (version) => {
+      await harness.store.close();
       const db = new Database(file);
       db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, 0);
       db.close();
+      harness.store = openSqliteStore({ path: file });
     },
   };
+  await harness.store.migrate();
+  return harness;
 });
 
 runStoreContract('sqlite (:memory:)', async () => {
@@ -38,13 +42,17 @@ runStoreContract('sqlite (:memory:)', async () => {
   return { store, cleanup: () => store.close() };
 });
 
+const OPTIONS: JobOptions = { maxPages: 5000, maxDepth: 5, scope: 'host', mode: 'http', respectRobots: true, allowPrivate: false };
+const claimAll = (store: Store, now: number, limit = 1000) =>
+  store.claim({ workerId: 'w', limit, leaseMs: 60_000, maxPerHost: 1000, hostDelayMs: 0, now });
+
 describe('sqlite store specifics', () => {
   it('creates the folder of the file, uses WAL, and reopens with the data kept', async () => {
     const file = path.join(root, 'nested', 'deeper', 'owl.db');
     const store = openSqliteStore({ path: file });
     const first = await store.migrate();
-    assert.deepEqual(first.applied, [1, 2]);
-    const job = await store.createJob({ seeds: ['http://a.test/'], options: { maxPages: 5, maxDepth: 1, scope: 'host', mode: 'http', respectRobots: true, allowPrivate: false }, source: 'api' }, 1);
+    assert.deepEqual(first.applied, MIGRATIONS.map((m) => m.version));
+    const job = await store.createJob({ seeds: ['http://a.test/'], options: { ...OPTIONS, maxPages: 5, maxDepth: 1 }, source: 'api' }, 1);
     await store.close();
     assert.ok(existsSync(file));
     const db = new Database(file, { readonly: true });
@@ -65,59 +73,95 @@ describe('sqlite store specifics', () => {
     await assert.rejects(store.ping(), (e: unknown) => isOwlError(e, 'STORE_UNAVAILABLE'));
   });
 
-  it('a writer blocked by another connection beyond busyTimeoutMs gets STORE_UNAVAILABLE', async () => {
+  it('a file locked by another connection beyond busyTimeoutMs cannot be opened (STORE_UNAVAILABLE)', async () => {
     const file = path.join(root, 'busy', 'owl.db');
-    const store = openSqliteStore({ path: file, busyTimeoutMs: 50 });
-    await store.migrate();
-    const blocker = new Database(file);
-    blocker.exec('BEGIN IMMEDIATE');
+    const setup = openSqliteStore({ path: file });
+    await setup.migrate();
+    await setup.close();
+    const holder = new Database(file);
+    holder.exec('BEGIN IMMEDIATE');
     try {
-      await assert.rejects(
-        store.createJob({ seeds: ['http://a.test/'], options: { maxPages: 5, maxDepth: 1, scope: 'host', mode: 'http', respectRobots: true, allowPrivate: false }, source: 'api' }),
-        (e: unknown) => isOwlError(e, 'STORE_UNAVAILABLE'),
-      );
+      assert.throws(() => openSqliteStore({ path: file, busyTimeoutMs: 50 }), (e: unknown) => isOwlError(e, 'STORE_UNAVAILABLE'));
     } finally {
-      blocker.exec('ROLLBACK');
-      blocker.close();
-      await store.close();
+      holder.exec('ROLLBACK');
+      holder.close();
     }
   });
 
-  it('two threads claiming from one file never lease the same URL', async () => {
-    const file = path.join(root, 'threads', 'owl.db');
+  it('one store per file: a second one is refused while the first is open, and opens once it is closed', async () => {
+    const file = path.join(root, 'owned', 'owl.db');
+    const first = openSqliteStore({ path: file });
+    await first.migrate();
+    const job = await first.createJob({ seeds: ['http://a.test/1'], options: OPTIONS, source: 'api' }, 1);
+    assert.throws(() => openSqliteStore({ path: file, busyTimeoutMs: 50 }), (e: unknown) => isOwlError(e, 'STORE_UNAVAILABLE'));
+    await first.close();
+    const third = openSqliteStore({ path: file });
+    assert.equal((await third.getJob(job.id))?.counts.admitted, 1);
+    await third.close();
+  });
+
+  it('no lease outlives its process: after a reopen, leased URLs wait again and the job counts them as queued', async () => {
+    const file = path.join(root, 'reopen', 'owl.db');
     const store = openSqliteStore({ path: file });
     await store.migrate();
-    const seeds = Array.from({ length: 2000 }, (_, i) => `http://h${i % 20}.test/${i}`);
-    const job = await store.createJob({ seeds, options: { maxPages: 5000, maxDepth: 1, scope: 'host', mode: 'http', respectRobots: true, allowPrivate: false }, source: 'api' }, 1);
-    const claimer = (workerId: string) =>
-      new Promise<number[]>((resolve, reject) => {
-        // Node 20 does not pass the parent's --import hooks to worker threads: register tsx in the thread, then load the TypeScript side.
-        const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./sqlite-claim-worker.ts', import.meta.url).href)}); })`;
-        const w = new Worker(boot, { eval: true, workerData: { file, workerId, now: 10 } });
-        w.once('message', resolve);
-        w.once('error', reject);
-        w.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`claimer exited with ${code}`))));
-      });
-    try {
-      const [a, b] = await Promise.all([claimer('t1'), claimer('t2')]);
-      const all = [...a, ...b];
-      assert.equal(new Set(all).size, all.length, 'an entry was leased twice');
-      assert.equal(all.length, 2000);
-      assert.deepEqual((await store.getJob(job.id))?.counts, { admitted: 2000, queued: 0, inFlight: 2000, fetched: 0, failed: 0 });
-    } finally {
-      await store.close();
-    }
+    const seeds = ['http://a.test/1', 'http://a.test/2', 'http://b.test/1'];
+    const job = await store.createJob({ seeds, options: OPTIONS, source: 'api' }, 1);
+    const leased = await store.claim({ workerId: 'w', limit: 2, leaseMs: 3_600_000, maxPerHost: 10, hostDelayMs: 0, now: 10 });
+    assert.equal(leased.length, 2);
+    const [settled] = leased;
+    await store.settle([{ kind: 'retry', entry: settled!, notBefore: 500, errorCode: 'timeout' }], 20);
+    assert.deepEqual((await store.getJob(job.id))?.counts, { admitted: 3, queued: 2, inFlight: 1, fetched: 0, failed: 0 });
+    await store.close(); // a stop without releasing: the lease of leased[1] is still held
+
+    const again = openSqliteStore({ path: file });
+    await again.migrate();
+    // The first transaction builds the in-memory frontier and returns the dead process's leases.
+    const claimed = await claimAll(again, 30);
+    assert.deepEqual(claimed.map((e) => e.url).sort(), seeds.filter((u) => u !== settled!.url).sort());
+    assert.deepEqual((await again.getJob(job.id))?.counts, { admitted: 3, queued: 1, inFlight: 2, fetched: 0, failed: 0 });
+    const retried = await claimAll(again, 500);
+    assert.deepEqual(retried.map((e) => [e.url, e.attempts]), [[settled!.url, 1]], 'the retry kept its attempt and its time');
+    await again.close();
   });
 
-  it('the claim query walks the ready index of one host', async () => {
+  it('a host with more waiting URLs than fit in memory hands them all out, oldest first, retries in their place', async () => {
+    const store = openSqliteStore({ path: ':memory:' });
+    await store.migrate();
+    const n = 1500; // several windows of one host
+    const seeds = Array.from({ length: n }, (_, i) => `http://big.test/${i}`);
+    const job = await store.createJob({ seeds, options: OPTIONS, source: 'api' }, 1);
+    const seen: string[] = [];
+    let now = 10;
+    for (let round = 0; round < 100 && seen.length < n; round++) {
+      const batch = await claimAll(store, ++now, 97);
+      // every 10th URL fails once and comes back after the later ones of its window
+      const outcomes = batch.map((e): Outcome =>
+        e.attempts === 0 && Number(e.url.split('/').pop()) % 10 === 0
+          ? { kind: 'retry', entry: e, notBefore: now, errorCode: 'timeout' }
+          : { kind: 'done', entry: e, discovered: [], page: { url: e.url, finalUrl: e.url, statusCode: 200, title: null, bytes: 1, fetchMs: 1, errorCode: null, contentType: 'text/html', mode: 'http', linksFound: 0, depth: 0, fetchedAt: now } },
+      );
+      for (const o of outcomes) if (o.kind === 'done') seen.push(o.entry.url);
+      await store.settle(outcomes, now);
+    }
+    assert.equal(seen.length, n);
+    assert.equal(new Set(seen).size, n, 'no URL handed out twice');
+    const firstTries = seen.filter((u) => Number(u.split('/').pop()) % 10 !== 0);
+    assert.deepEqual(firstTries, [...firstTries].sort((a, b) => Number(a.split('/').pop()) - Number(b.split('/').pop())), 'oldest first');
+    const end = await store.getJob(job.id);
+    assert.equal(end?.status, 'done');
+    assert.deepEqual(end?.counts, { admitted: n, queued: 0, inFlight: 0, fetched: n, failed: 0 });
+    await store.close();
+  });
+
+  it('a spilled host reads its next window with the ready index', async () => {
     const file = path.join(root, 'plan', 'owl.db');
     const store = openSqliteStore({ path: file });
     await store.migrate();
     await store.close();
     const db = new Database(file, { readonly: true });
     const plan = db
-      .prepare('EXPLAIN QUERY PLAN SELECT id, job_seq, url, depth, attempts FROM frontier WHERE host = ? AND state = 0 AND id > ? AND not_before <= ? ORDER BY id LIMIT ?')
-      .all('a', 0, 0, 1) as { detail: string }[];
+      .prepare('EXPLAIN QUERY PLAN SELECT id, job_seq AS jobSeq, url, host, depth, attempts, not_before AS notBefore FROM frontier WHERE host = ? AND state = 0 AND id > ? ORDER BY id LIMIT ?')
+      .all('a', 0, 1) as { detail: string }[];
     db.close();
     assert.match(plan.map((r) => r.detail).join('\n'), /USING INDEX frontier_ready/);
   });

@@ -19,7 +19,8 @@ import type {
   StoreStats,
 } from '../types.ts';
 import { claimEntries } from './claim.ts';
-import { returnLeases, type Core, type LeasedRow } from './leases.ts';
+import { MemoryFrontier, type Lease, type QueuedEntry } from './frontier.ts';
+import { returnLeases, type Core, type JobInfo } from './leases.ts';
 import { runMigrations } from './migrations.ts';
 import { isLive, toJob, toPage, toProxyHealth, type JobRow, type PageRow, type ProxyRow } from './rows.ts';
 import { settleOutcomes } from './settle.ts';
@@ -32,11 +33,14 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Page cache of this connection in MiB. Default 64. */
   cacheMiB?: number;
-  /** Lock the file for this connection alone (no other process may open it meanwhile). Default false. */
-  exclusive?: boolean;
 }
 
-/** The embedded store: one better-sqlite3 connection, WAL, every writer in a BEGIN IMMEDIATE transaction. */
+/**
+ * The embedded store: one better-sqlite3 connection that holds the file's lock for as long as it
+ * is open (one process owns a SQLite store; `owl serve` guards its data folder with a lock file
+ * too), WAL, every writer in a BEGIN IMMEDIATE transaction, leases and claim order in memory
+ * (frontier.ts).
+ */
 export function openSqliteStore(opts: SqliteStoreOptions): Store {
   return new SqliteStore(opts);
 }
@@ -66,38 +70,44 @@ class SqliteStore implements Store, Core {
   readonly backend = 'sqlite' as const;
   private readonly db: Database.Database;
   private statements: Statements | undefined;
-  private readonly jobInfoCache = new Map<number, { id: string; options: JobOptions }>();
+  private readonly jobInfoCache = new Map<number, JobInfo>();
+  private memory: MemoryFrontier | undefined;
   private readonly tx: {
     createJob: (job: NewJob, now: number) => JobRow;
     claim: (opts: ClaimOptions, now: number) => FrontierEntry[];
     settle: (outcomes: Outcome[], now: number) => SettleResult;
     settleAndClaim: (outcomes: Outcome[], opts: ClaimOptions, now: number) => { settled: SettleResult; entries: FrontierEntry[] };
     end: (id: string, status: JobStatus, reason: string, now: number) => JobRow | undefined;
-    extend: (entries: { id: number; leaseToken: string }[], until: number) => void;
-    returnWhere: (rows: () => LeasedRow[]) => number;
+    returnLeases: (which: () => Lease[]) => number;
   };
 
   constructor(opts: SqliteStoreOptions) {
     const memory = opts.path === ':memory:' || opts.path === '';
     if (!memory) mkdirSync(path.dirname(path.resolve(opts.path)), { recursive: true });
     this.db = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 5000 });
-    if (!memory) {
-      this.db.pragma('journal_mode = WAL');
-      // Checkpoints (which fsync) every 32 MB of WAL instead of 4 MB: a busy frontier rewrites the same index pages many times over.
-      this.db.pragma('wal_autocheckpoint = 8000');
-      // One process owns the file (owl serve holds the data folder's lock; owl crawl has its own
-      // file): exclusive locking skips the per-transaction file locks and the shared-memory index.
-      if (opts.exclusive) this.db.pragma('locking_mode = EXCLUSIVE');
+    try {
+      this.configure(memory, opts.cacheMiB ?? 64);
+    } catch (e) {
+      this.db.close();
+      throw translate(e);
     }
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('temp_store = MEMORY');
-    // The default 2 MB page cache thrashes on a frontier of a few hundred thousand URLs (every miss is a read syscall).
-    this.db.pragma(`cache_size = -${(opts.cacheMiB ?? 64) * 1024}`);
     // Writers take the lock up front (BEGIN IMMEDIATE): a deferred transaction that upgrades to a writer can fail with SQLITE_BUSY at once.
+    // The in-memory frontier journals its changes and undoes them when the transaction fails.
     const immediate = <A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) => {
       const t = this.db.transaction(fn);
-      return (...args: A) => t.immediate(...args);
+      return (...args: A) => {
+        const frontier = this.frontier;
+        frontier.begin();
+        try {
+          const result = t.immediate(...args);
+          frontier.commit();
+          return result;
+        } catch (e) {
+          frontier.rollback();
+          this.jobInfoCache.clear();
+          throw e;
+        }
+      };
     };
     this.tx = {
       createJob: immediate((job: NewJob, now: number) => this.insertJob(job, now)),
@@ -108,15 +118,29 @@ class SqliteStore implements Store, Core {
         entries: claimEntries(this, o, now),
       })),
       end: immediate((id: string, status: JobStatus, reason: string, now: number) => this.endJob(id, status, reason, now)),
-      extend: immediate((entries: { id: number; leaseToken: string }[], until: number) => {
-        for (const e of entries) this.s.extendLease.run(until, e.id, e.leaseToken);
-      }),
-      returnWhere: immediate((rows: () => LeasedRow[]) => {
-        const found = rows();
-        returnLeases(this, found);
-        return found.length;
+      returnLeases: immediate((which: () => Lease[]) => {
+        const leases = which();
+        returnLeases(this, leases);
+        return leases.length;
       }),
     };
+  }
+
+  private configure(memory: boolean, cacheMiB: number): void {
+    if (!memory) {
+      // The lock is taken here and held until close: a second connection (another process) gets
+      // STORE_UNAVAILABLE instead of a frontier that does not know this one's leases. It also
+      // skips the per-transaction file locks and the shared-memory WAL index.
+      this.db.pragma('locking_mode = EXCLUSIVE');
+      this.db.pragma('journal_mode = WAL');
+      // Checkpoints (which fsync) every 32 MB of WAL instead of 4 MB: a busy frontier rewrites the same index pages many times over.
+      this.db.pragma('wal_autocheckpoint = 8000');
+    }
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('temp_store = MEMORY');
+    // The default 2 MB page cache thrashes on a frontier of a few hundred thousand URLs (every miss is a read syscall).
+    this.db.pragma(`cache_size = -${cacheMiB * 1024}`);
   }
 
   /** Prepared on first use: the tables exist only after migrate(). */
@@ -125,14 +149,41 @@ class SqliteStore implements Store, Core {
     return this.statements;
   }
 
-  jobInfo(seq: number): { id: string; options: JobOptions } {
+  /**
+   * The in-memory frontier, built on first use from the table: no lease outlives the process that
+   * held it, so every URL that was not settled waits again, and the jobs' in-flight counts return
+   * to their queues.
+   */
+  get frontier(): MemoryFrontier {
+    if (this.memory) return this.memory;
+    const { s } = this;
+    const frontier = new MemoryFrontier((host, after, limit) => s.waitingAfter.all(host, after, limit) as QueuedEntry[]);
+    this.db.transaction(() => {
+      s.unleaseLiveJobs.run();
+      s.unleaseEndedJobs.run();
+      for (const entry of s.allWaiting.iterate() as IterableIterator<QueuedEntry>) frontier.admit(entry);
+    }).immediate();
+    this.memory = frontier;
+    return frontier;
+  }
+
+  jobInfo(seq: number): JobInfo {
     let info = this.jobInfoCache.get(seq);
     if (!info) {
-      const row = this.s.jobInfo.get(seq) as { id: string; options: string };
-      info = { id: row.id, options: JSON.parse(row.options) as JobOptions };
+      const row = this.s.jobInfo.get(seq) as { id: string; options: string; mode: JobInfo['mode']; status: JobStatus };
+      info = { id: row.id, options: JSON.parse(row.options) as JobOptions, mode: row.mode, live: isLive(row.status) };
       this.jobInfoCache.set(seq, info);
     }
     return info;
+  }
+
+  setLive(seq: number, live: boolean): void {
+    const info = this.jobInfo(seq);
+    const before = info.live;
+    info.live = live;
+    this.frontier.record(() => {
+      info.live = before;
+    });
   }
 
   private run<T>(fn: () => T): Promise<T> {
@@ -171,7 +222,7 @@ class SqliteStore implements Store, Core {
       const info = s.insertEntry.run(seq, url, host, 0);
       if (info.changes === 0) continue;
       admitted++;
-      s.touchHost.run(host, 0, Number(info.lastInsertRowid));
+      this.frontier.admit({ id: Number(info.lastInsertRowid), jobSeq: seq, url, host, depth: 0, attempts: 0, notBefore: 0 });
     }
     s.addJobCounts.run(admitted, admitted, seq);
     return s.jobBySeq.get(seq) as JobRow;
@@ -184,7 +235,8 @@ class SqliteStore implements Store, Core {
     const hosts = s.hostsOfQueued.all(row.seq) as string[];
     s.dropQueued.run(row.seq);
     s.endJob.run(status, reason, now, row.seq);
-    for (const host of hosts) s.resetHostHead.run({ host });
+    this.frontier.dropJob(row.seq, hosts);
+    this.setLive(row.seq, false);
     return s.jobBySeq.get(row.seq) as JobRow;
   }
 
@@ -239,22 +291,21 @@ class SqliteStore implements Store, Core {
 
   extendLeases(entries: Pick<FrontierEntry, 'id' | 'leaseToken'>[], leaseMs: number, now: number = Date.now()): Promise<void> {
     return this.run(() => {
-      if (entries.length > 0) this.tx.extend(entries, now + leaseMs);
+      const { frontier } = this;
+      for (const e of entries) frontier.extend(e.id, e.leaseToken, now + leaseMs);
     });
   }
 
   releaseLeases(workerId: string): Promise<number> {
-    return this.run(() => this.tx.returnWhere(() => this.s.workerLeases.all(workerId) as LeasedRow[]));
+    return this.run(() => this.tx.returnLeases(() => this.frontier.leasesOf(workerId)));
   }
 
   requeueExpired(now: number = Date.now()): Promise<number> {
-    return this.run(() => this.tx.returnWhere(() => this.s.expiredLeases.all(now) as LeasedRow[]));
+    return this.run(() => this.tx.returnLeases(() => this.frontier.expired(now)));
   }
 
   deferHost(host: string, until: number): Promise<void> {
-    return this.run(() => {
-      this.s.deferHost.run(host, until);
-    });
+    return this.run(() => this.frontier.defer(host, until));
   }
 
   listPages(jobId: string, opts: ListOptions): Promise<Page[]> {

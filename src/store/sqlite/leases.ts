@@ -1,38 +1,42 @@
-import type { JobOptions, JobStatus } from '../types.ts';
-import { isLive } from './rows.ts';
+import type { CrawlMode, JobOptions } from '../types.ts';
+import type { Lease, MemoryFrontier } from './frontier.ts';
 import type { Statements } from './statements.ts';
 
-/** What a transaction needs: the prepared statements and the immutable facts of a job by its row number. */
-export interface Core {
-  s: Statements;
-  jobInfo(seq: number): { id: string; options: JobOptions };
+/** What a job's URLs need to know of it while they are claimed and settled. */
+export interface JobInfo {
+  id: string;
+  options: JobOptions;
+  mode: CrawlMode;
+  /** Queued or running (entries of other jobs are never claimed, nor their links admitted). */
+  live: boolean;
 }
 
-export interface LeasedRow {
-  id: number;
-  job_seq: number;
-  host: string;
+/** What a transaction needs: the prepared statements, the in-memory frontier and the facts of a job by its row number. */
+export interface Core {
+  s: Statements;
+  frontier: MemoryFrontier;
+  jobInfo(seq: number): JobInfo;
+  /** Records that a job stopped (or started) being live, undone with the transaction. */
+  setLive(seq: number, live: boolean): void;
 }
 
 /**
- * Ends leases (expired, or released by a stopping worker) without counting an attempt: the URL waits
- * again, or is dropped when its job is no longer live. Runs inside the caller's transaction.
+ * Ends leases (expired, or released by a stopping worker) without counting an attempt: the URL
+ * waits again, or is dropped when its job is no longer live. Runs inside the caller's transaction.
  */
-export function returnLeases(core: Core, rows: LeasedRow[]): void {
-  const { s } = core;
-  const statusOf = new Map<number, JobStatus>();
-  const jobMoves = new Map<number, number>();
-  for (const row of rows) {
-    let status = statusOf.get(row.job_seq);
-    if (status === undefined) {
-      status = s.jobStatus.get(row.job_seq) as JobStatus;
-      statusOf.set(row.job_seq, status);
+export function returnLeases(core: Core, leases: Lease[]): void {
+  const { s, frontier } = core;
+  const moves = new Map<number, number>();
+  for (const lease of leases) {
+    const { entry } = lease;
+    frontier.endLease(lease);
+    if (core.jobInfo(entry.jobSeq).live) {
+      frontier.requeue(entry);
+      moves.set(entry.jobSeq, (moves.get(entry.jobSeq) ?? 0) + 1);
+    } else {
+      s.drop.run(entry.id);
+      s.moveJobCounts.run(0, -1, entry.jobSeq);
     }
-    const live = isLive(status);
-    (live ? s.requeue : s.drop).run(row.id);
-    s.touchHost.run(row.host, -1, live ? row.id : null);
-    if (live) jobMoves.set(row.job_seq, (jobMoves.get(row.job_seq) ?? 0) + 1);
-    else s.moveJobCounts.run(0, -1, row.job_seq);
   }
-  for (const [seq, n] of jobMoves) s.moveJobCounts.run(n, -n, seq);
+  for (const [seq, n] of moves) s.moveJobCounts.run(n, -n, seq);
 }

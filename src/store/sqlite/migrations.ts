@@ -8,8 +8,9 @@ interface Migration {
 
 /**
  * Numbered migrations, applied in order, each in its own transaction. Never edit one that has shipped: add a new one.
- * frontier.state is a small integer so the partial indexes stay compact: 0 queued, 1 leased, 2 done, 3 failed,
- * 4 dropped (a URL of a cancelled or operator-failed job that was never fetched).
+ * frontier.state is a small integer so the partial index stays compact: 0 waiting (also while leased, since
+ * migration 3), 1 leased (before migration 3), 2 done, 3 failed, 4 dropped (a URL of a cancelled or
+ * operator-failed job that was never fetched).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -103,6 +104,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       INSERT INTO job_seeds (job_seq, seeds) SELECT seq, seeds FROM jobs;
       ALTER TABLE jobs DROP COLUMN seeds;
+    `,
+  },
+  {
+    // Leases and per-host politeness move into the owning process's memory (frontier.ts): a URL
+    // stays in state 0 while it is leased, so the leased state, its index and the hosts table go.
+    // Leases of a process that stopped end here: the URL waits again, or is dropped when its job ended.
+    version: 3,
+    sql: `
+      UPDATE frontier SET
+        state = CASE WHEN (SELECT j.status FROM jobs j WHERE j.seq = frontier.job_seq) IN ('queued', 'running') THEN 0 ELSE 4 END,
+        lease_token = NULL, lease_until = NULL, worker_id = NULL
+      WHERE state = 1;
+      UPDATE jobs SET queued = queued + in_flight, in_flight = 0 WHERE in_flight <> 0 AND status IN ('queued', 'running');
+      UPDATE jobs SET in_flight = 0 WHERE in_flight <> 0;
+      DROP INDEX frontier_leased;
+      DROP TABLE hosts;
     `,
   },
 ];
