@@ -4,9 +4,9 @@
  * code per failure. Built for thousands of fetches per second: agents, headers and regexes are
  * created once; a fetch allocates its URL, one timer and its body buffer.
  */
-import zlib from 'node:zlib';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import { OwlError, isOwlError, type ErrorCode } from '../errors.ts';
+import { Exchange, type BodyPlan, type ResponseHeaders } from './http-exchange.ts';
 import { assertHostResolvesAllowed, checkTarget, createGuardedLookup, isForbiddenAddress } from './target-guard.ts';
 import type { FetchRequest, FetchResponse, Fetcher, ProxyHandle } from './types.ts';
 
@@ -37,6 +37,11 @@ export interface HttpFetcherOptions {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const DRAIN: BodyPlan = { collect: false };
+
+function firstValue(v: string | string[] | undefined): string | undefined {
+  return typeof v === 'string' ? v : v?.[0];
+}
 const CHARSET_PARAM = /charset\s*=\s*["']?\s*([\w.:-]+)/i;
 // <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x">
 const META_CHARSET = /<meta\b[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)/i;
@@ -117,10 +122,30 @@ function toOwlError(err: unknown, url: string, viaProxy: boolean): OwlError {
 const ERROR_PREFIX: Partial<Record<ErrorCode, string>> = { TIMEOUT: 'The fetch timed out', NETWORK: 'The connection failed', PROXY: 'The proxy failed' };
 
 /**
- * The deadline of one fetch, which is also the abort signal handed to undici: undici only needs
- * `aborted`, `reason` and add/removeEventListener, and a real AbortController per fetch (an
- * EventTarget, plus undici's listener on it) showed up at about 20 µs of CPU per page. The
- * timer takes the deadline as its argument and the caller's signal calls `handleEvent`, so a
+ * The fetches listening to each caller signal. Every fetch of a crawler shares its one stop
+ * signal, and adding and removing an EventTarget listener per fetch cost about 5 µs: the signal
+ * gets one listener, which ends every deadline still registered when it fires.
+ */
+const watchers = new WeakMap<AbortSignal, Set<Deadline>>();
+
+function watch(signal: AbortSignal, deadline: Deadline): void {
+  let set = watchers.get(signal);
+  if (set === undefined) {
+    const deadlines = new Set<Deadline>();
+    signal.addEventListener('abort', () => {
+      for (const d of deadlines) d.handleEvent();
+      deadlines.clear();
+    }, { once: true });
+    watchers.set(signal, deadlines);
+    set = deadlines;
+  }
+  set.add(deadline);
+}
+
+/**
+ * The deadline of one fetch: the total timeout and the caller's signal in one abortable object
+ * with `aborted`, `reason` and abort listeners (a real AbortController per fetch, an EventTarget,
+ * showed up at about 20 µs of CPU per page). The timer takes the deadline as its argument, so a
  * fetch creates no closure here.
  */
 class Deadline {
@@ -139,7 +164,7 @@ class Deadline {
     this.timer = setTimeout(expireDeadline, totalMs, this);
     if (callerSignal !== undefined) {
       if (callerSignal.aborted) this.handleEvent();
-      else callerSignal.addEventListener('abort', this, { once: true });
+      else watch(callerSignal, this);
     }
   }
 
@@ -180,14 +205,9 @@ class Deadline {
     }
   }
 
-  /** The deadline as the AbortSignal type undici's typings ask for (it reads only the members above). */
-  get signal(): AbortSignal {
-    return this as unknown as AbortSignal;
-  }
-
   dispose(): void {
     clearTimeout(this.timer);
-    this.callerSignal?.removeEventListener('abort', this);
+    if (this.callerSignal !== undefined) watchers.get(this.callerSignal)?.delete(this);
   }
 }
 
@@ -229,90 +249,6 @@ function settleByDeadline<T>(pending: Promise<T>, deadline: Deadline, onStuck: (
       },
     );
   });
-}
-
-interface BodyResult {
-  body: Buffer;
-  wireBytes: number;
-}
-
-/**
- * Reads `stream` to the end, inflating per `encoding`, failing with BODY_LIMIT as soon as the
- * decoded size passes `limit`. Destroying the undici body on failure also destroys the socket.
- */
-function readBody(stream: Dispatcher.ResponseData['body'], encoding: string | undefined, limit: number, url: string): Promise<BodyResult> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let decoded = 0;
-    let wire = 0;
-    let done = false;
-    let inflater: zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress | null = null;
-
-    const fail = (err: unknown): void => {
-      if (done) return;
-      done = true;
-      inflater?.destroy();
-      stream.destroy();
-      reject(err);
-    };
-    const take = (chunk: Buffer): void => {
-      if (done) return;
-      decoded += chunk.length;
-      if (decoded > limit) return fail(new OwlError('BODY_LIMIT', undefined, { url, limit }));
-      chunks.push(chunk);
-    };
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      resolve({ body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, decoded), wireBytes: wire });
-    };
-
-    const enc = encoding?.trim().toLowerCase();
-    const zOpts = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
-    const makeInflater = (first: Buffer): typeof inflater => {
-      if (enc === 'gzip' || enc === 'x-gzip') return zlib.createGunzip(zOpts);
-      if (enc === 'br') return zlib.createBrotliDecompress({ finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH });
-      // "deflate" is meant to be zlib-wrapped but many servers send raw deflate.
-      if (enc === 'deflate') return (first[0]! & 0x0f) === 8 ? zlib.createInflate(zOpts) : zlib.createInflateRaw(zOpts);
-      return null;
-    };
-    const encoded = enc !== undefined && enc !== '' && enc !== 'identity';
-
-    stream.on('data', (chunk: Buffer) => {
-      wire += chunk.length;
-      if (!encoded) return take(chunk);
-      if (inflater === null) {
-        inflater = makeInflater(chunk);
-        if (inflater === null) {
-          // Unknown coding: keep the bytes as they are, like a browser showing garbage.
-          return take(chunk);
-        }
-        inflater.on('data', take);
-        inflater.on('end', finish);
-        inflater.on('error', (e) => fail(new OwlError('NETWORK', `The body could not be decoded: ${e.message}`, { url }, { cause: e })));
-      }
-      // Respect the inflater's backpressure so compressed input never piles up in memory.
-      if (!inflater.write(chunk)) {
-        stream.pause();
-        inflater.once('drain', () => stream.resume());
-      }
-    });
-    stream.on('end', () => {
-      if (inflater !== null) inflater.end();
-      else finish();
-    });
-    stream.on('error', (e) => fail(e));
-  });
-}
-
-async function readDeclared(stream: Dispatcher.ResponseData['body']): Promise<BodyResult> {
-  const bytes = await stream.bytes();
-  return { body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), wireBytes: bytes.byteLength };
-}
-
-function discard(body: Dispatcher.ResponseData['body']): void {
-  // dump() reads a small remainder to keep the connection, or destroys it when the rest is large.
-  body.dump({ limit: 64 * 1024 }).catch(() => {});
 }
 
 export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
@@ -371,6 +307,21 @@ export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
     let url = req.url;
     let redirects = 0;
     let visited: Set<string> | null = null;
+    // Decided per response when its headers arrive: redirects, a proxy's 407 and uncrawled types are
+    // drained; a crawlable body is read within the size cap (a declared length over it fails at once).
+    const choose = (status: number, h: ResponseHeaders): BodyPlan => {
+      if ((REDIRECT_STATUSES.has(status) && h.location !== undefined) || (proxy !== null && status === 407)) return DRAIN;
+      const contentType = mediaType(firstValue(h['content-type']));
+      if (!readAll && (contentType === null || !accepted.has(contentType))) return DRAIN;
+      const enc = h['content-encoding'];
+      const encoding = typeof enc === 'string' ? enc : enc?.[enc.length - 1];
+      const length = Number(h['content-length']);
+      if ((encoding === undefined || encoding === 'identity') && length > opts.maxBodyBytes) {
+        throw new OwlError('BODY_LIMIT', undefined, { url, limit: opts.maxBodyBytes, contentLength: length });
+      }
+      deadline.tighten(opts.bodyTimeoutMs);
+      return { collect: true, encoding };
+    };
     try {
       for (;;) {
         const target = checkTarget(url, req.allowPrivate, isForbidden);
@@ -382,23 +333,22 @@ export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
             throw toOwlError(err, url, false);
           }
         }
-        let res: Dispatcher.ResponseData;
+        const exchange = new Exchange(choose, opts.maxBodyBytes, url);
+        const onAbort = (): void => exchange.abort(deadline.reason as Error);
+        deadline.addEventListener('abort', onAbort);
+        let hop;
         try {
-          const pending = dispatcher.request({
-            origin: target.origin,
-            path: target.pathname + target.search,
-            method: 'GET',
-            headers,
-            signal: deadline.signal,
-          });
-          res = proxy === null ? await pending : await settleByDeadline(pending, deadline, () => dropProxyAgent(proxy, dispatcher));
+          if (deadline.aborted) onAbort();
+          dispatcher.dispatch({ origin: target.origin, path: target.pathname + target.search, method: 'GET', headers }, exchange);
+          hop = proxy === null ? await exchange.done : await settleByDeadline(exchange.done, deadline, () => dropProxyAgent(proxy, dispatcher));
         } catch (err) {
-          throw toOwlError(deadline.signal.aborted ? deadline.signal.reason : err, url, proxy !== null);
+          throw toOwlError(deadline.aborted ? deadline.reason : err, url, proxy !== null);
+        } finally {
+          deadline.removeEventListener('abort', onAbort);
         }
-        const status = res.statusCode;
-        const location = res.headers.location;
+        const { status, headers: rawHeaders } = hop;
+        const location = rawHeaders.location;
         if (REDIRECT_STATUSES.has(status) && location !== undefined) {
-          discard(res.body);
           const next = resolveLocation(typeof location === 'string' ? location : location[0]!, target, url);
           visited ??= new Set([target.href]);
           if (visited.has(next)) throw new OwlError('REDIRECT_LOOP', undefined, { url: req.url, location: next });
@@ -408,38 +358,12 @@ export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
           continue;
         }
         if (proxy !== null && status === 407) {
-          discard(res.body);
           throw new OwlError('PROXY', 'The proxy requires authentication (407)', { url, proxy: proxy.id });
         }
-        const rawHeaders = res.headers as Record<string, string | string[] | undefined>;
-        const ctHeader = rawHeaders['content-type'];
-        const ct = typeof ctHeader === 'string' ? ctHeader : ctHeader?.[0];
+        const ct = firstValue(rawHeaders['content-type']);
+        const body = hop.body === null ? null : decodeBody(hop.body, ct);
+        const bytes = hop.wireBytes;
         const contentType = mediaType(ct);
-        let body: string | null = null;
-        let bytes = 0;
-        if (readAll || (contentType !== null && accepted.has(contentType))) {
-          const enc = rawHeaders['content-encoding'];
-          const encoding = typeof enc === 'string' ? enc : enc?.[enc.length - 1];
-          const length = Number(rawHeaders['content-length']);
-          const plain = encoding === undefined || encoding === 'identity';
-          if (plain && length > opts.maxBodyBytes) {
-            res.body.destroy();
-            throw new OwlError('BODY_LIMIT', undefined, { url, limit: opts.maxBodyBytes, contentLength: length });
-          }
-          deadline.tighten(opts.bodyTimeoutMs);
-          let read: BodyResult;
-          try {
-            // A declared length within the cap needs no counting (undici fails a body longer than it
-            // declares): undici collects it without stream events, as the bare `body.text()` loop does.
-            read = plain && length <= opts.maxBodyBytes ? await readDeclared(res.body) : await readBody(res.body, encoding, opts.maxBodyBytes, url);
-          } catch (err) {
-            throw toOwlError(deadline.signal.aborted ? deadline.signal.reason : err, url, proxy !== null);
-          }
-          body = decodeBody(read.body, ct);
-          bytes = read.wireBytes;
-        } else {
-          discard(res.body);
-        }
         return {
           url: req.url,
           finalUrl: url,
