@@ -156,6 +156,14 @@ export interface StoreStats {
 
 export interface Store {
   readonly backend: 'sqlite' | 'postgres';
+  /**
+   * Optional: true when settle() frees its leases' host slots and puts retries back in line for
+   * the claims that follow it at once, before its promise resolves (which it does once the
+   * outcomes are written; links it admits are claimable from then on). The SQLite store, whose
+   * frontier is in memory and which writes in group commits, says so: the worker then hands each
+   * outcome to settle() as it comes and claims without waiting for the write.
+   */
+  readonly settleFreesSlotsAtOnce?: boolean;
   /** Apply pending migrations; throws SCHEMA_TOO_NEW when the database is ahead of the code. */
   migrate(): Promise<{ applied: number[]; version: number }>;
   /** Cheap reachability check for /readyz. */

@@ -43,6 +43,10 @@ export class Crawler {
   private wokenEarly = false;
   private leaseTimer: NodeJS.Timeout | null = null;
   private storeUp = true;
+  /** A store that frees slots at settle() (SQLite): outcomes since the last claim, and the settles still being written. */
+  private readonly settlesAtOnce: boolean;
+  private unsettled: Outcome[] = [];
+  private readonly writing = new Set<Promise<void>>();
 
   constructor(private readonly opts: CrawlerOptions) {
     this.batcher = new SettleBatcher({
@@ -54,6 +58,7 @@ export class Crawler {
     });
     // Every in-flight fetch listens to the one stop signal.
     setMaxListeners(0, this.abort.signal);
+    this.settlesAtOnce = opts.store.settleFreesSlotsAtOnce === true;
   }
 
   get active(): number {
@@ -90,6 +95,8 @@ export class Crawler {
       await Promise.all([...this.inFlight.values()].map((f) => f.done));
     }
     if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.settleUnsettled();
+    await Promise.all([...this.writing]);
     const left = await this.batcher.drain();
     this.batcher.close();
     if (left > 0) this.opts.logger.error({ outcomes: left }, 'outcomes could not be settled before exit; their URLs return to the queue when the leases expire');
@@ -103,7 +110,8 @@ export class Crawler {
 
   private async run(): Promise<void> {
     const { opts } = this;
-    // Claim in batches of at least half the slots: a claim is a store transaction, so fewer, larger ones.
+    // Claim in batches of at least half the slots: fewer, larger claims (and, where a claim is a
+    // store transaction, fewer transactions).
     const minClaim = Math.max(1, Math.floor(opts.concurrency / 2));
     let idleMs = 0;
     while (this.running) {
@@ -141,6 +149,10 @@ export class Crawler {
   private async settleAndClaim(limit: number): Promise<FrontierEntry[]> {
     const { store, workerId, leaseMs, maxPerHost, hostDelayMs, modes } = this.opts;
     const claim: ClaimOptions = { workerId, limit, leaseMs, maxPerHost, hostDelayMs, modes };
+    if (this.settlesAtOnce) {
+      this.settleUnsettled();
+      return store.claim(claim);
+    }
     const combined = store.settleAndClaim?.bind(store);
     if (!combined) {
       await this.batcher.flushNow();
@@ -155,13 +167,37 @@ export class Crawler {
     return claimed ?? store.claim(claim);
   }
 
+  /**
+   * Hands the outcomes gathered since the last claim to a store that frees their slots at once;
+   * their write is awaited in the background (and by stop()).
+   */
+  private settleUnsettled(): void {
+    if (this.unsettled.length === 0) return;
+    const batch = this.unsettled;
+    this.unsettled = [];
+    const { onFinishedJob, onRefused, logger } = this.opts;
+    const writing: Promise<void> = this.opts.store.settle(batch).then(
+      (result) => {
+        result.accepted.forEach((accepted, i) => {
+          if (!accepted) onRefused?.(batch[i]!);
+        });
+        for (const job of result.finishedJobs) onFinishedJob?.(job);
+      },
+      (err: unknown) => logger.error({ err, outcomes: batch.length }, 'outcomes could not be written; their URLs are fetched again after a restart'),
+    );
+    this.writing.add(writing);
+    void writing.finally(() => this.writing.delete(writing));
+  }
+
   private launch(entry: FrontierEntry): void {
     // The slot frees as soon as the outcome is queued: settling happens in batches behind it,
     // and stop() drains the batcher before it releases leases.
     const done = this.opts.processor
       .process(entry, this.abort.signal)
       .then((outcome) => {
-        if (outcome) this.batcher.add(outcome);
+        if (!outcome) return;
+        if (this.settlesAtOnce) this.unsettled.push(outcome);
+        else this.batcher.add(outcome);
       })
       .catch((err: unknown) => this.opts.logger.error({ err, jobId: entry.jobId, url: entry.url }, 'page processing crashed'))
       .finally(() => {

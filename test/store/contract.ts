@@ -385,6 +385,32 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
           assert.deepEqual((await mustGetJob(store, job.id)).counts, { admitted: 3, queued: 0, inFlight: 2, fetched: 1, failed: 0 });
         }));
 
+      it('settleFreesSlotsAtOnce (where a backend says so): a claim right after settle() has its slot; its links once it resolved', (t) =>
+        withStore(async (store) => {
+          if (!store.settleFreesSlotsAtOnce) {
+            t.skip(`${store.backend} settles and claims in one transaction instead (settleAndClaim)`);
+            return;
+          }
+          const job = await store.createJob({ seeds: ['http://a.test/1', 'http://a.test/2'], options: options(), source: 'api' }, T0);
+          const one = claimOpts({ maxPerHost: 1 });
+          const [first] = await store.claim(one);
+          assert.ok(first);
+          assert.deepEqual(await store.claim({ ...one, now: T0 + 1 }), [], 'the host is full');
+          const settling = store.settle([done(first, [link('http://a.test/3', 1)])], T0 + 2);
+          const second = await store.claim({ ...one, now: T0 + 3 });
+          assert.deepEqual(urls(second), ['http://a.test/2'], 'the slot is free before the settle resolved');
+          const settled = await settling;
+          assert.deepEqual(settled.accepted, [true]);
+          assert.equal(settled.enqueued, 1);
+          // Nothing else is claimable: the claim does not wait for the group commit to see a.test/4.
+          void store.settle([done(second[0]!, [link('http://a.test/4', 1)])], T0 + 4);
+          const third = await store.claim({ ...one, now: T0 + 5 });
+          assert.deepEqual(urls(third), ['http://a.test/3']);
+          await store.settle([done(third[0]!)], T0 + 6);
+          assert.deepEqual(urls(await store.claim({ ...one, now: T0 + 7 })), ['http://a.test/4']);
+          assert.deepEqual((await mustGetJob(store, job.id)).counts, { admitted: 4, queued: 0, inFlight: 1, fetched: 3, failed: 0 });
+        }));
+
       it('a stale or repeated outcome is refused and changes nothing', () =>
         withStore(async (store) => {
           const job = await store.createJob({ seeds: ['http://a.test/1', 'http://a.test/2'], options: options(), source: 'api' }, T0);

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { isOwlError } from '../../src/errors.ts';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
-import type { JobOptions, Outcome, Store } from '../../src/store/types.ts';
+import type { JobOptions, Outcome, PageRecord, Store } from '../../src/store/types.ts';
 import { runStoreContract, type StoreHarness } from './contract.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'owl-sqlite-test-'));
@@ -153,16 +153,42 @@ describe('sqlite store specifics', () => {
     await store.close();
   });
 
-  it('a spilled host reads its next window with the ready index', async () => {
+  it('a group commit that fails is tried again: its settles resolve once it succeeds, nothing is lost', async () => {
+    const store = openSqliteStore({ path: ':memory:', groupCommitMs: 5 });
+    await store.migrate();
+    const job = await store.createJob({ seeds: ['http://a.test/1', 'http://a.test/2'], options: OPTIONS, source: 'api' }, 1);
+    const [e1, e2] = await claimAll(store, 10);
+    assert.ok(e1 && e2);
+    // A page record that cannot be written the first time, as a full disk would refuse the write.
+    let failures = 1;
+    const page = { url: e1.url, finalUrl: e1.url, statusCode: 200, bytes: 1, fetchMs: 1, errorCode: null, contentType: 'text/html', mode: 'http', linksFound: 1, depth: 0, fetchedAt: 20 } as PageRecord;
+    Object.defineProperty(page, 'title', {
+      enumerable: true,
+      get: () => {
+        if (failures-- > 0) throw new Error('write refused');
+        return 'one';
+      },
+    });
+    const settling = store.settle([{ kind: 'done', entry: e1, page, discovered: [{ url: 'http://a.test/3', host: 'a.test', depth: 1 }] }], 20);
+    await assert.rejects(store.getJob(job.id), /write refused/);
+    const settled = await settling; // the retry succeeded
+    assert.deepEqual(settled, { accepted: [true], enqueued: 1, finishedJobs: [] });
+    assert.deepEqual((await store.getJob(job.id))?.counts, { admitted: 3, queued: 1, inFlight: 1, fetched: 1, failed: 0 });
+    assert.deepEqual((await claimAll(store, 30)).map((e) => e.url), ['http://a.test/3'], 'the admitted link was not lost with the failed attempt');
+    assert.equal((await store.listPages(job.id, { limit: 10 }))[0]?.title, 'one');
+    await store.close();
+  });
+
+  it('a spilled host reads its next window with the host index', async () => {
     const file = path.join(root, 'plan', 'owl.db');
     const store = openSqliteStore({ path: file });
     await store.migrate();
     await store.close();
     const db = new Database(file, { readonly: true });
     const plan = db
-      .prepare('EXPLAIN QUERY PLAN SELECT id, job_seq AS jobSeq, url, host, depth, attempts, not_before AS notBefore FROM frontier WHERE host = ? AND state = 0 AND id > ? ORDER BY id LIMIT ?')
+      .prepare('EXPLAIN QUERY PLAN SELECT id, job_seq AS jobSeq, url, host, depth, attempts, not_before AS notBefore FROM frontier WHERE host = ? AND id > ? AND state = 0 ORDER BY id LIMIT ?')
       .all('a', 0, 1) as { detail: string }[];
     db.close();
-    assert.match(plan.map((r) => r.detail).join('\n'), /USING INDEX frontier_ready/);
+    assert.match(plan.map((r) => r.detail).join('\n'), /USING INDEX frontier_host \(host=\? AND id>\?\)/);
   });
 });

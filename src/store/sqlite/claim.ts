@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { ClaimOptions, FrontierEntry } from '../types.ts';
 import { returnLeases, type Core } from './leases.ts';
+import type { Change } from './settle.ts';
 
 /**
- * Leases due URLs inside the caller's write transaction. Expired leases are returned first, so a
- * host's in-flight count is exactly its unexpired leases. The picking is the in-memory
- * frontier's (hosts by their oldest waiting URL, round-robin); the job rows' counters are
- * written here, so readers of the table see the claim.
+ * Leases due URLs from the in-memory frontier. Expired leases are returned first, so a host's
+ * in-flight count is exactly its unexpired leases. The picking is the frontier's (hosts by their
+ * oldest waiting URL, round-robin); the jobs' counters change with the next group commit.
  */
-export function claimEntries(core: Core, opts: ClaimOptions, now: number): FrontierEntry[] {
-  if (opts.limit <= 0) return [];
-  const { frontier, s } = core;
-  returnLeases(core, frontier.expired(now));
+export function claimEntries(core: Core, opts: ClaimOptions, now: number): { entries: FrontierEntry[]; changes: Change[] } {
+  const changes: Change[] = [];
+  if (opts.limit <= 0) return { entries: [], changes };
+  const { frontier } = core;
+  const returned = returnLeases(core, frontier.expired(now));
+  if (returned) changes.push(returned);
 
   const modes = opts.modes ? new Set<string>(opts.modes) : null;
   const picked = frontier.take({
@@ -45,6 +47,6 @@ export function claimEntries(core: Core, opts: ClaimOptions, now: number): Front
       job: { options: info.options },
     });
   }
-  for (const [seq, n] of perJob) s.startJob.run(n, n, now, seq);
-  return entries.sort((a, b) => a.id - b.id);
+  if (perJob.size > 0) changes.push({ kind: 'claimed', perJob, now });
+  return { entries: entries.sort((a, b) => a.id - b.id), changes };
 }

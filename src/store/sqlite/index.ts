@@ -23,7 +23,7 @@ import { MemoryFrontier, type Lease, type QueuedEntry } from './frontier.ts';
 import { returnLeases, type Core, type JobInfo } from './leases.ts';
 import { runMigrations } from './migrations.ts';
 import { isLive, toJob, toPage, toProxyHealth, type JobRow, type PageRow, type ProxyRow } from './rows.ts';
-import { settleOutcomes } from './settle.ts';
+import { acceptOutcomes, recordChanges, type Change, type SettleReport } from './settle.ts';
 import { prepareStatements, type Statements } from './statements.ts';
 
 export interface SqliteStoreOptions {
@@ -33,7 +33,17 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Page cache of this connection in MiB. Default 64. */
   cacheMiB?: number;
+  /**
+   * How long settled outcomes and claims may wait to be written together in one transaction
+   * (group commit). Reads commit what waits first. Default 20 ms.
+   */
+  groupCommitMs?: number;
 }
+
+/** A group commit runs at once when this many outcomes wait. */
+const GROUP_MAX_OUTCOMES = 512;
+/** Claims are refused (STORE_UNAVAILABLE) while this many outcomes wait on a failing disk. */
+const BACKLOG_LIMIT = 50_000;
 
 /**
  * The embedded store: one better-sqlite3 connection that holds the file's lock for as long as it
@@ -68,17 +78,24 @@ function hostnameOf(url: string): string {
 
 class SqliteStore implements Store, Core {
   readonly backend = 'sqlite' as const;
+  readonly settleFreesSlotsAtOnce = true;
   private readonly db: Database.Database;
   private statements: Statements | undefined;
   private readonly jobInfoCache = new Map<number, JobInfo>();
   private memory: MemoryFrontier | undefined;
+  /** Changes made in memory and not yet written, in order, with the settle() calls waiting for them. */
+  private changes: Change[] = [];
+  private waiting: Array<{ accepted: boolean[]; report: SettleReport; resolve: (r: SettleResult) => void; reject: (e: unknown) => void }> = [];
+  private waitingOutcomes = 0;
+  private waitingLinks = 0;
+  private latestNow = 0;
+  private commitTimer: NodeJS.Timeout | null = null;
+  private commitFailures = 0;
+  private readonly groupCommitMs: number;
   private readonly tx: {
     createJob: (job: NewJob, now: number) => JobRow;
-    claim: (opts: ClaimOptions, now: number) => FrontierEntry[];
-    settle: (outcomes: Outcome[], now: number) => SettleResult;
-    settleAndClaim: (outcomes: Outcome[], opts: ClaimOptions, now: number) => { settled: SettleResult; entries: FrontierEntry[] };
+    record: (changes: Change[], now: number) => void;
     end: (id: string, status: JobStatus, reason: string, now: number) => JobRow | undefined;
-    returnLeases: (which: () => Lease[]) => number;
   };
 
   constructor(opts: SqliteStoreOptions) {
@@ -109,21 +126,69 @@ class SqliteStore implements Store, Core {
         }
       };
     };
+    this.groupCommitMs = opts.groupCommitMs ?? 20;
     this.tx = {
       createJob: immediate((job: NewJob, now: number) => this.insertJob(job, now)),
-      claim: immediate((o: ClaimOptions, now: number) => claimEntries(this, o, now)),
-      settle: immediate((outcomes: Outcome[], now: number) => settleOutcomes(this, outcomes, now)),
-      settleAndClaim: immediate((outcomes: Outcome[], o: ClaimOptions, now: number) => ({
-        settled: settleOutcomes(this, outcomes, now),
-        entries: claimEntries(this, o, now),
-      })),
+      record: immediate((changes: Change[], now: number) => recordChanges(this, changes, now)),
       end: immediate((id: string, status: JobStatus, reason: string, now: number) => this.endJob(id, status, reason, now)),
-      returnLeases: immediate((which: () => Lease[]) => {
-        const leases = which();
-        returnLeases(this, leases);
-        return leases.length;
-      }),
     };
+  }
+
+  /** Runs an in-memory change (no SQL transaction) so that it is undone when it throws halfway. */
+  private inMemory<T>(fn: () => T): T {
+    const frontier = this.frontier;
+    frontier.begin();
+    try {
+      const result = fn();
+      frontier.commit();
+      return result;
+    } catch (e) {
+      frontier.rollback();
+      throw e;
+    }
+  }
+
+  private queue(changes: Change[], now: number): void {
+    if (changes.length === 0) return;
+    this.changes.push(...changes);
+    this.latestNow = Math.max(this.latestNow, now);
+    // Nothing in flight means no outcome is coming soon to share the commit (a job may just have ended).
+    if (this.waitingOutcomes >= GROUP_MAX_OUTCOMES || this.frontier.leaseCount === 0) this.commitWaiting();
+    else this.commitTimer ??= setTimeout(() => this.commitInBackground(), this.groupCommitMs);
+  }
+
+  /**
+   * Writes every waiting change in one transaction and answers the settle() calls it covers.
+   * When it fails, the changes stay queued (memory is ahead of the table; a restart would fetch
+   * those URLs again) and the commit is tried again with backoff; the error is thrown to the caller.
+   */
+  private commitWaiting(): void {
+    if (this.commitTimer) clearTimeout(this.commitTimer);
+    this.commitTimer = null;
+    if (this.changes.length === 0) return;
+    const changes = this.changes;
+    const waiting = this.waiting;
+    try {
+      this.tx.record(changes, this.latestNow);
+    } catch (e) {
+      this.commitFailures += 1;
+      this.commitTimer = setTimeout(() => this.commitInBackground(), Math.min(5_000, 50 * 2 ** Math.min(this.commitFailures, 7)));
+      throw e;
+    }
+    this.commitFailures = 0;
+    this.changes = [];
+    this.waiting = [];
+    this.waitingOutcomes = 0;
+    this.waitingLinks = 0;
+    for (const w of waiting) w.resolve({ accepted: w.accepted, enqueued: w.report.enqueued, finishedJobs: w.report.finishedJobs });
+  }
+
+  private commitInBackground(): void {
+    try {
+      this.commitWaiting();
+    } catch {
+      // Retried by the timer commitWaiting() set; readers and claims see the error meanwhile.
+    }
   }
 
   private configure(memory: boolean, cacheMiB: number): void {
@@ -204,8 +269,20 @@ class SqliteStore implements Store, Core {
     });
   }
 
+  /** Commits what waits, then closes; settle() calls still waiting when that fails are rejected. */
   close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return Promise.resolve();
+    let failure: unknown = null;
+    try {
+      this.commitWaiting();
+    } catch (e) {
+      failure = translate(e);
+    }
+    if (this.commitTimer) clearTimeout(this.commitTimer);
+    this.commitTimer = null;
+    for (const w of this.waiting) w.reject(failure ?? new OwlError('STORE_UNAVAILABLE', 'The SQLite store closed'));
+    this.waiting = [];
+    this.db.close();
     return Promise.resolve();
   }
 
@@ -241,11 +318,15 @@ class SqliteStore implements Store, Core {
   }
 
   createJob(job: NewJob, now: number = Date.now()): Promise<Job> {
-    return this.run(() => toJob(this.tx.createJob(job, now)));
+    return this.run(() => {
+      this.commitWaiting();
+      return toJob(this.tx.createJob(job, now));
+    });
   }
 
   getJob(id: string): Promise<Job | undefined> {
     return this.run(() => {
+      this.commitWaiting();
       const row = this.s.jobById.get(id) as JobRow | undefined;
       return row && toJob(row);
     });
@@ -253,6 +334,7 @@ class SqliteStore implements Store, Core {
 
   listJobs(opts: ListOptions & { status?: JobStatus }): Promise<Job[]> {
     return this.run(() => {
+      this.commitWaiting();
       const { s } = this;
       const after = opts.after === undefined ? undefined : String(opts.after);
       let rows: unknown[];
@@ -265,6 +347,7 @@ class SqliteStore implements Store, Core {
 
   cancelJob(id: string, reason?: string, now: number = Date.now()): Promise<Job | undefined> {
     return this.run(() => {
+      this.commitWaiting();
       const row = this.tx.end(id, 'cancelled', reason ?? 'cancelled', now);
       return row && toJob(row);
     });
@@ -272,21 +355,51 @@ class SqliteStore implements Store, Core {
 
   failJob(id: string, reason: string, now: number = Date.now()): Promise<Job | undefined> {
     return this.run(() => {
+      this.commitWaiting();
       const row = this.tx.end(id, 'failed', reason, now);
       return row && toJob(row);
     });
   }
 
   claim(opts: ClaimOptions): Promise<FrontierEntry[]> {
-    return this.run(() => this.tx.claim(opts, opts.now ?? Date.now()));
+    return this.run(() => {
+      if (this.waitingOutcomes > BACKLOG_LIMIT) this.commitWaiting();
+      const now = opts.now ?? Date.now();
+      let claimed = this.inMemory(() => claimEntries(this, opts, now));
+      // Links admitted by settles still waiting for their commit are not claimable yet: commit now
+      // rather than let a frontier that only has those go idle.
+      if (claimed.entries.length === 0 && this.waitingLinks > 0) {
+        this.commitWaiting();
+        claimed = this.inMemory(() => claimEntries(this, opts, now));
+      }
+      this.queue(claimed.changes, now);
+      return claimed.entries;
+    });
   }
 
+  /**
+   * Frees the leases' host slots and puts retries back in line at once; writes the pages, states
+   * and admitted links with the next group commit, and resolves then.
+   */
   settle(outcomes: Outcome[], now: number = Date.now()): Promise<SettleResult> {
-    return this.run(() => (outcomes.length === 0 ? { accepted: [], enqueued: 0, finishedJobs: [] } : this.tx.settle(outcomes, now)));
-  }
-
-  settleAndClaim(outcomes: Outcome[], opts: ClaimOptions, now: number = Date.now()): Promise<{ settled: SettleResult; entries: FrontierEntry[] }> {
-    return this.run(() => this.tx.settleAndClaim(outcomes, opts, now));
+    let accepted: boolean[];
+    let items: ReturnType<typeof acceptOutcomes>['items'];
+    try {
+      ({ accepted, items } = this.inMemory(() => acceptOutcomes(this, outcomes)));
+    } catch (e) {
+      return Promise.reject(translate(e));
+    }
+    if (items.length === 0) return Promise.resolve({ accepted, enqueued: 0, finishedJobs: [] });
+    const report: SettleReport = { enqueued: 0, finishedJobs: [] };
+    const settled = new Promise<SettleResult>((resolve, reject) => this.waiting.push({ accepted, report, resolve, reject }));
+    this.waitingOutcomes += items.length;
+    for (const item of items) if (item.kind === 'done') this.waitingLinks += item.discovered.length;
+    try {
+      this.queue([{ kind: 'settled', items, report }], now);
+    } catch {
+      // The group commit failed; it is retried, and this settle resolves when it succeeds.
+    }
+    return settled;
   }
 
   extendLeases(entries: Pick<FrontierEntry, 'id' | 'leaseToken'>[], leaseMs: number, now: number = Date.now()): Promise<void> {
@@ -297,11 +410,17 @@ class SqliteStore implements Store, Core {
   }
 
   releaseLeases(workerId: string): Promise<number> {
-    return this.run(() => this.tx.returnLeases(() => this.frontier.leasesOf(workerId)));
+    return this.run(() => this.returnNow(this.frontier.leasesOf(workerId), Date.now()));
   }
 
   requeueExpired(now: number = Date.now()): Promise<number> {
-    return this.run(() => this.tx.returnLeases(() => this.frontier.expired(now)));
+    return this.run(() => this.returnNow(this.frontier.expired(now), now));
+  }
+
+  private returnNow(leases: Lease[], now: number): number {
+    const change = this.inMemory(() => returnLeases(this, leases));
+    if (change) this.queue([change], now);
+    return leases.length;
   }
 
   deferHost(host: string, until: number): Promise<void> {
@@ -310,6 +429,7 @@ class SqliteStore implements Store, Core {
 
   listPages(jobId: string, opts: ListOptions): Promise<Page[]> {
     return this.run(() => {
+      this.commitWaiting();
       const after = opts.after === undefined ? 0 : Number(opts.after);
       return (this.s.listPages.all(jobId, after, opts.limit) as PageRow[]).map((row) => toPage(row, jobId));
     });
@@ -327,6 +447,7 @@ class SqliteStore implements Store, Core {
 
   stats(): Promise<StoreStats> {
     return this.run(() => {
+      this.commitWaiting();
       const row = this.s.stats.get() as { jobs: number; depth: number };
       return { jobsInQueue: row.jobs, queueDepth: row.depth };
     });

@@ -1,5 +1,6 @@
 import type { CrawlMode, JobOptions } from '../types.ts';
 import type { Lease, MemoryFrontier } from './frontier.ts';
+import type { Change } from './settle.ts';
 import type { Statements } from './statements.ts';
 
 /** What a job's URLs need to know of it while they are claimed and settled. */
@@ -22,21 +23,17 @@ export interface Core {
 
 /**
  * Ends leases (expired, or released by a stopping worker) without counting an attempt: the URL
- * waits again, or is dropped when its job is no longer live. Runs inside the caller's transaction.
+ * waits again, or is dropped when its job is no longer live. Returns the change for the next
+ * group commit (null when there was nothing to return).
  */
-export function returnLeases(core: Core, leases: Lease[]): void {
-  const { s, frontier } = core;
-  const moves = new Map<number, number>();
-  for (const lease of leases) {
-    const { entry } = lease;
+export function returnLeases(core: Core, leases: Lease[]): Change | null {
+  if (leases.length === 0) return null;
+  const { frontier } = core;
+  const items = leases.map((lease) => {
     frontier.endLease(lease);
-    if (core.jobInfo(entry.jobSeq).live) {
-      frontier.requeue(entry);
-      moves.set(entry.jobSeq, (moves.get(entry.jobSeq) ?? 0) + 1);
-    } else {
-      s.drop.run(entry.id);
-      s.moveJobCounts.run(0, -1, entry.jobSeq);
-    }
-  }
-  for (const [seq, n] of moves) s.moveJobCounts.run(n, -n, seq);
+    const requeued = core.jobInfo(lease.entry.jobSeq).live;
+    if (requeued) frontier.requeue(lease.entry);
+    return { entry: lease.entry, requeued };
+  });
+  return { kind: 'returned', items };
 }

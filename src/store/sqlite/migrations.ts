@@ -8,9 +8,8 @@ interface Migration {
 
 /**
  * Numbered migrations, applied in order, each in its own transaction. Never edit one that has shipped: add a new one.
- * frontier.state is a small integer so the partial index stays compact: 0 waiting (also while leased, since
- * migration 3), 1 leased (before migration 3), 2 done, 3 failed, 4 dropped (a URL of a cancelled or
- * operator-failed job that was never fetched).
+ * frontier.state: 0 waiting (also while leased, since migration 3), 1 leased (before migration 3), 2 done,
+ * 3 failed, 4 dropped (a URL of a cancelled or operator-failed job that was never fetched).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -108,17 +107,23 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     // Leases and per-host politeness move into the owning process's memory (frontier.ts): a URL
-    // stays in state 0 while it is leased, so the leased state, its index and the hosts table go.
-    // Leases of a process that stopped end here: the URL waits again, or is dropped when its job ended.
+    // stays in state 0 while it is leased, so the leased state, its columns and index and the hosts
+    // table go. Leases of a process that stopped end here: the URL waits again, or is dropped when
+    // its job ended. The ready index covers every row (host, id): only a host's URLs that are not
+    // in memory yet are read through it, and those are all waiting, so a URL that ends no longer
+    // has to leave an index.
     version: 3,
     sql: `
-      UPDATE frontier SET
-        state = CASE WHEN (SELECT j.status FROM jobs j WHERE j.seq = frontier.job_seq) IN ('queued', 'running') THEN 0 ELSE 4 END,
-        lease_token = NULL, lease_until = NULL, worker_id = NULL
+      UPDATE frontier SET state = CASE WHEN (SELECT j.status FROM jobs j WHERE j.seq = frontier.job_seq) IN ('queued', 'running') THEN 0 ELSE 4 END
       WHERE state = 1;
       UPDATE jobs SET queued = queued + in_flight, in_flight = 0 WHERE in_flight <> 0 AND status IN ('queued', 'running');
       UPDATE jobs SET in_flight = 0 WHERE in_flight <> 0;
       DROP INDEX frontier_leased;
+      DROP INDEX frontier_ready;
+      ALTER TABLE frontier DROP COLUMN lease_token;
+      ALTER TABLE frontier DROP COLUMN lease_until;
+      ALTER TABLE frontier DROP COLUMN worker_id;
+      CREATE INDEX frontier_host ON frontier (host, id);
       DROP TABLE hosts;
     `,
   },

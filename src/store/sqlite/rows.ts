@@ -27,7 +27,7 @@ export interface JobRow {
 /** The columns settle reads and rewrites. */
 export type CountedJobRow = Pick<
   JobRow,
-  'seq' | 'id' | 'status' | 'max_pages' | 'max_depth' | 'reason' | 'finished_at' | 'admitted' | 'queued' | 'in_flight' | 'fetched' | 'failed'
+  'seq' | 'id' | 'status' | 'max_pages' | 'max_depth' | 'reason' | 'started_at' | 'finished_at' | 'admitted' | 'queued' | 'in_flight' | 'fetched' | 'failed'
 >;
 
 export function toJob(row: JobRow): Job {

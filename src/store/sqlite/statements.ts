@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 export function prepareStatements(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
   /** Counters and facts of a job, without its seed list (hot paths read and rewrite this row). */
-  const COUNTED = `seq, id, status, max_pages, max_depth, reason, finished_at, admitted, queued, in_flight, fetched, failed`;
+  const COUNTED = `seq, id, status, max_pages, max_depth, reason, started_at, finished_at, admitted, queued, in_flight, fetched, failed`;
   const JOB_COLUMNS = `seq, id, status, mode, max_pages, max_depth, (SELECT seeds FROM job_seeds WHERE job_seq = seq) AS seeds, options,
     source, created_at, started_at, finished_at, reason, admitted, queued, in_flight, fetched, failed`;
   return {
@@ -21,11 +21,8 @@ export function prepareStatements(db: Database.Database) {
     listJobsByStatusAfter: p(`SELECT ${JOB_COLUMNS} FROM jobs WHERE status = ? AND seq < (SELECT seq FROM jobs WHERE id = ?)
       ORDER BY seq DESC LIMIT ?`),
     writeJobCounts: p(`UPDATE jobs SET admitted = ?, queued = ?, in_flight = ?, fetched = ?, failed = ?, status = ?, reason = ?,
-      finished_at = ? WHERE seq = ?`),
+      started_at = ?, finished_at = ? WHERE seq = ?`),
     addJobCounts: p('UPDATE jobs SET admitted = admitted + ?, queued = queued + ? WHERE seq = ?'),
-    moveJobCounts: p('UPDATE jobs SET queued = queued + ?, in_flight = in_flight + ? WHERE seq = ?'),
-    startJob: p(`UPDATE jobs SET queued = queued - ?, in_flight = in_flight + ?,
-      status = CASE status WHEN 'queued' THEN 'running' ELSE status END, started_at = coalesce(started_at, ?) WHERE seq = ?`),
     endJob: p('UPDATE jobs SET status = ?, reason = ?, finished_at = ?, queued = 0 WHERE seq = ?'),
     failureReason: p(`SELECT error_code FROM pages WHERE job_seq = ? AND error_code IS NOT NULL
       GROUP BY error_code ORDER BY count(*) DESC, error_code ASC LIMIT 1`).pluck(),
@@ -35,9 +32,9 @@ export function prepareStatements(db: Database.Database) {
     /** Waiting entries of live jobs in (host, id) order: what the in-memory frontier starts from. */
     allWaiting: p(`SELECT f.id, f.job_seq AS jobSeq, f.url, f.host, f.depth, f.attempts, f.not_before AS notBefore FROM frontier f
       WHERE f.state = 0 AND (SELECT j.status FROM jobs j WHERE j.seq = f.job_seq) IN ('queued', 'running') ORDER BY f.host, f.id`),
-    /** The next waiting entries of a host after a given id (a spilled host's next window). */
+    /** The next waiting entries of a host after a given id (a spilled host's next window: none of them was read before). */
     waitingAfter: p(`SELECT id, job_seq AS jobSeq, url, host, depth, attempts, not_before AS notBefore FROM frontier
-      WHERE host = ? AND state = 0 AND id > ? ORDER BY id LIMIT ?`),
+      WHERE host = ? AND id > ? AND state = 0 ORDER BY id LIMIT ?`),
     /** No lease outlives its process: at start, what was in flight waits again (live jobs) or is forgotten. */
     unleaseLiveJobs: p(`UPDATE jobs SET queued = queued + in_flight, in_flight = 0 WHERE in_flight <> 0 AND status IN ('queued', 'running')`),
     unleaseEndedJobs: p('UPDATE jobs SET in_flight = 0 WHERE in_flight <> 0'),
