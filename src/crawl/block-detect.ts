@@ -163,14 +163,14 @@ function findCaptcha(status: number, html: string, frameUrls: readonly string[])
   const is2xx = status >= 200 && status < 300;
 
   // Ordered cheapest first: most pages are 2xx, untitled and fail the link count at once, so
-  // they never pay for the text extraction or the marker scan.
-  let shaped: string | null | undefined;
-  const shapedText = (): string | null => (shaped === undefined ? (shaped = challengeShapedText(scan, complete)) : shaped);
-  if (!is2xx || titled || shapedText() !== null) {
+  // they never pay for the marker scan. `text` is the visible text of a challenge-shaped page.
+  const shapeFirst = is2xx && !titled;
+  let text = shapeFirst ? challengeShapedText(scan, complete) : null;
+  if (!shapeFirst || text !== null) {
     const strong = strongVendor(scan.toLowerCase(), title) ?? (frameVendor && STRONG_FRAME_VENDORS.has(frameVendor) ? frameVendor : null);
     if (strong) return strong;
   }
-  const text = shapedText();
+  if (!shapeFirst) text = challengeShapedText(scan, complete);
   if (text === null || (!titled && !CHALLENGE_PHRASE.test(text)) || TYPED_FIELD.test(scan)) return null;
   return firstMatch(WIDGETS, scan) ?? frameVendor ?? 'generic';
 }

@@ -17,6 +17,11 @@ export type ResponseHeaders = Record<string, string | string[] | undefined>;
 /** What to do with a response body, decided from its status and headers. */
 export type BodyPlan = { collect: false } | { collect: true; encoding: string | undefined };
 
+/** Decides a response's BodyPlan when its headers arrive; may throw (e.g. BODY_LIMIT by declared length). */
+export interface BodyPolicy {
+  plan(status: number, headers: ResponseHeaders, url: string): BodyPlan;
+}
+
 export interface Hop {
   status: number;
   headers: ResponseHeaders;
@@ -54,7 +59,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private encoding: string | undefined;
 
   constructor(
-    private readonly choose: (status: number, headers: ResponseHeaders) => BodyPlan,
+    private readonly policy: BodyPolicy,
     private readonly limit: number,
     private readonly url: string,
   ) {
@@ -81,7 +86,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.headers = headers;
     let plan: BodyPlan;
     try {
-      plan = this.choose(statusCode, headers);
+      plan = this.policy.plan(statusCode, headers, this.url);
     } catch (err) {
       return this.stop(err as Error);
     }

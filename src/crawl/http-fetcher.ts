@@ -6,7 +6,7 @@
  */
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import { OwlError, isOwlError, type ErrorCode } from '../errors.ts';
-import { Exchange, type BodyPlan, type ResponseHeaders } from './http-exchange.ts';
+import { Exchange, type BodyPlan, type BodyPolicy, type ResponseHeaders } from './http-exchange.ts';
 import { assertHostResolvesAllowed, checkTarget, createGuardedLookup, isForbiddenAddress } from './target-guard.ts';
 import type { FetchRequest, FetchResponse, Fetcher, ProxyHandle } from './types.ts';
 
@@ -151,6 +151,8 @@ function watch(signal: AbortSignal, deadline: Deadline): void {
 class Deadline {
   aborted = false;
   reason: unknown = undefined;
+  /** The exchange in progress: aborting the deadline aborts it. */
+  exchange: Exchange | null = null;
   private listeners: Array<() => void> = [];
   private timer: NodeJS.Timeout;
   private readonly endsAt: number;
@@ -183,6 +185,7 @@ class Deadline {
     this.aborted = true;
     this.reason = reason;
     clearTimeout(this.timer);
+    this.exchange?.abort(reason);
     const listeners = this.listeners;
     this.listeners = [];
     for (const listener of listeners) listener();
@@ -251,6 +254,36 @@ function settleByDeadline<T>(pending: Promise<T>, deadline: Deadline, onStuck: (
   });
 }
 
+/**
+ * Decides, per response of one fetch, when its headers arrive: redirects, a proxy's 407 and
+ * uncrawled types are drained; a crawlable body is read within the size cap (a declared length
+ * over it fails at once), and from then on only the body timeout applies to the deadline.
+ */
+class FetchPolicy implements BodyPolicy {
+  constructor(
+    private readonly opts: HttpFetcherOptions,
+    private readonly accepted: ReadonlySet<string>,
+    private readonly viaProxy: boolean,
+    private readonly readAll: boolean,
+    private readonly deadline: Deadline,
+  ) {}
+
+  plan(status: number, h: ResponseHeaders, url: string): BodyPlan {
+    if ((REDIRECT_STATUSES.has(status) && h.location !== undefined) || (this.viaProxy && status === 407)) return DRAIN;
+    const contentType = mediaType(firstValue(h['content-type']));
+    if (!this.readAll && (contentType === null || !this.accepted.has(contentType))) return DRAIN;
+    const enc = h['content-encoding'];
+    const encoding = typeof enc === 'string' ? enc : enc?.[enc.length - 1];
+    const length = Number(h['content-length']);
+    const { maxBodyBytes, bodyTimeoutMs } = this.opts;
+    if ((encoding === undefined || encoding === 'identity') && length > maxBodyBytes) {
+      throw new OwlError('BODY_LIMIT', undefined, { url, limit: maxBodyBytes, contentLength: length });
+    }
+    this.deadline.tighten(bodyTimeoutMs);
+    return { collect: true, encoding };
+  }
+}
+
 export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
   const connections = opts.connectionsPerOrigin ?? 32;
   const accepted = new Set((opts.acceptedContentTypes ?? ['text/html', 'application/xhtml+xml']).map((t) => t.toLowerCase()));
@@ -307,21 +340,7 @@ export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
     let url = req.url;
     let redirects = 0;
     let visited: Set<string> | null = null;
-    // Decided per response when its headers arrive: redirects, a proxy's 407 and uncrawled types are
-    // drained; a crawlable body is read within the size cap (a declared length over it fails at once).
-    const choose = (status: number, h: ResponseHeaders): BodyPlan => {
-      if ((REDIRECT_STATUSES.has(status) && h.location !== undefined) || (proxy !== null && status === 407)) return DRAIN;
-      const contentType = mediaType(firstValue(h['content-type']));
-      if (!readAll && (contentType === null || !accepted.has(contentType))) return DRAIN;
-      const enc = h['content-encoding'];
-      const encoding = typeof enc === 'string' ? enc : enc?.[enc.length - 1];
-      const length = Number(h['content-length']);
-      if ((encoding === undefined || encoding === 'identity') && length > opts.maxBodyBytes) {
-        throw new OwlError('BODY_LIMIT', undefined, { url, limit: opts.maxBodyBytes, contentLength: length });
-      }
-      deadline.tighten(opts.bodyTimeoutMs);
-      return { collect: true, encoding };
-    };
+    const policy = new FetchPolicy(opts, accepted, proxy !== null, readAll, deadline);
     try {
       for (;;) {
         const target = checkTarget(url, req.allowPrivate, isForbidden);
@@ -333,18 +352,17 @@ export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
             throw toOwlError(err, url, false);
           }
         }
-        const exchange = new Exchange(choose, opts.maxBodyBytes, url);
-        const onAbort = (): void => exchange.abort(deadline.reason as Error);
-        deadline.addEventListener('abort', onAbort);
+        const exchange = new Exchange(policy, opts.maxBodyBytes, url);
+        deadline.exchange = exchange;
         let hop;
         try {
-          if (deadline.aborted) onAbort();
+          if (deadline.aborted) exchange.abort(deadline.reason as Error);
           dispatcher.dispatch({ origin: target.origin, path: target.pathname + target.search, method: 'GET', headers }, exchange);
           hop = proxy === null ? await exchange.done : await settleByDeadline(exchange.done, deadline, () => dropProxyAgent(proxy, dispatcher));
         } catch (err) {
           throw toOwlError(deadline.aborted ? deadline.reason : err, url, proxy !== null);
         } finally {
-          deadline.removeEventListener('abort', onAbort);
+          deadline.exchange = null;
         }
         const { status, headers: rawHeaders } = hop;
         const location = rawHeaders.location;

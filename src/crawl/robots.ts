@@ -109,13 +109,7 @@ export function createRobotsCache(opts: RobotsCacheOptions): RobotsCache {
 
   return {
     async check(url, ctx) {
-      let origin: string;
-      try {
-        origin = new URL(url).origin;
-      } catch {
-        throw new OwlError('INVALID_URL', undefined, { url });
-      }
-      if (origin === 'null') throw new OwlError('INVALID_URL', undefined, { url });
+      const origin = cacheKeyOf(url);
       const cached = entries.get(origin);
       if (cached !== undefined && cached.expiresAt > now()) {
         entries.delete(origin);
@@ -136,4 +130,35 @@ export function createRobotsCache(opts: RobotsCacheOptions): RobotsCache {
     },
     size: () => entries.size,
   };
+}
+
+/**
+ * The cache key of a URL's robots.txt: its `scheme://authority`, sliced when the URL has no
+ * userinfo (what the frontier holds; it is also the robots.txt URL's prefix), its parsed origin
+ * otherwise. Two spellings of one origin only cost a second fetch of the same file.
+ */
+function cacheKeyOf(url: string): string {
+  const start = url.startsWith('https://') ? 8 : url.startsWith('http://') ? 7 : -1;
+  if (start !== -1) {
+    let end = start;
+    while (end < url.length) {
+      const c = url.charCodeAt(end);
+      if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) break;
+      if (c === 64 /* @ */ || c === 92 /* \ */) return parsedOrigin(url);
+      end++;
+    }
+    if (end > start) return url.slice(0, end);
+  }
+  return parsedOrigin(url);
+}
+
+function parsedOrigin(url: string): string {
+  let origin: string;
+  try {
+    origin = new URL(url).origin;
+  } catch {
+    throw new OwlError('INVALID_URL', undefined, { url });
+  }
+  if (origin === 'null') throw new OwlError('INVALID_URL', undefined, { url });
+  return origin;
 }

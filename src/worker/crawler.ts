@@ -38,7 +38,9 @@ export class Crawler {
   private readonly inFlight = new Map<number, { entry: FrontierEntry; done: Promise<void> }>();
   private readonly abort = new AbortController();
   private readonly batcher: SettleBatcher;
+  /** Ends the current idle wait (its promise's resolve); null when the loop is not waiting. */
   private wakeUp: (() => void) | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
   /** A wake() that came while the loop was not waiting (e.g. during a claim): the next wait returns at once. */
   private wokenEarly = false;
   private leaseTimer: NodeJS.Timeout | null = null;
@@ -75,8 +77,15 @@ export class Crawler {
 
   /** Ends an idle wait early (a job was just created in this process). */
   wake(): void {
-    if (this.wakeUp) this.wakeUp();
-    else this.wokenEarly = true;
+    const resolve = this.wakeUp;
+    if (resolve === null) {
+      this.wokenEarly = true;
+      return;
+    }
+    this.wakeUp = null;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    resolve();
   }
 
   async stop(): Promise<void> {
@@ -214,14 +223,8 @@ export class Crawler {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = ms === null ? null : setTimeout(done, ms);
-      const self = this;
-      function done() {
-        if (timer) clearTimeout(timer);
-        self.wakeUp = null;
-        resolve();
-      }
-      this.wakeUp = done;
+      this.wakeUp = resolve;
+      if (ms !== null) this.idleTimer = setTimeout(wakeCrawler, ms, this);
     });
   }
 
@@ -241,6 +244,10 @@ export class Crawler {
     else this.opts.logger.error({ err }, 'store unreachable; claiming paused');
     this.opts.onStoreHealth?.(up);
   }
+}
+
+function wakeCrawler(crawler: Crawler): void {
+  crawler.wake();
 }
 
 function sleep(ms: number): Promise<void> {
