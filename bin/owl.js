@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // The `owl` command: registers the TypeScript loader, then runs src/bin/owl.ts.
-import { register } from 'tsx/esm/api';
+// `owl crawl` first moves to a child process with V8's thread pool sized to the machine (v8-pool.js).
+import { runWithSizedPool } from './v8-pool.js';
 
-register();
-await import('../src/bin/owl.ts');
+if (!(await runWithSizedPool())) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/bin/owl.ts');
+}

@@ -4,12 +4,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { poolSizeFor } from '../../bin/v8-pool.js';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site-server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** Runs the CLI asynchronously (spawnSync would block the fixture server living in this process). */
-function owl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function owl(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  onStart?: (child: ReturnType<typeof spawn>) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['bin/owl.js', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
     let stdout = '';
@@ -17,6 +22,7 @@ function owl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numbe
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    onStart?.(child);
   });
 }
 
@@ -79,6 +85,21 @@ describe('owl crawl', () => {
     const r = await owl(['crawl', 'https://example.com/'], { OWL_DATA_DIR: dataDir, OWL_CONCURENCY: '3' });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown setting OWL_CONCURENCY/);
+  });
+
+  it('SIGTERM ends a crawl: the job is cancelled, the summary printed, exit 0 (also through the sized-pool relaunch)', async () => {
+    const r = await owl(
+      ['crawl', `${site.url}/slow?ms=4000`, `${site.url}/slow?ms=4001`, '--host-delay', '0', '--json'],
+      { OWL_DATA_DIR: dataDir },
+      (child) => setTimeout(() => child.kill('SIGTERM'), 1_500),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    assert.equal(summary.status, 'cancelled');
+  });
+
+  it('sizes V8\'s thread pool to the cores beside the main thread (1 to 4, V8\'s default)', () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 16].map(poolSizeFor), [1, 1, 2, 3, 4, 4]);
   });
 
   it('owl worker refuses the embedded store with a clear message', async () => {
