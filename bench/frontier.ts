@@ -3,7 +3,10 @@
  * 4 concurrent workers (on PostgreSQL each worker has its own pool; one process owns a SQLite file,
  * so there the workers are concurrent loops on its one store), batches like the worker's (claim up to BATCH, settle each page with a few
  * discovered links). Each loop turn either settles and then claims in two transactions
- * (`settle+claim`) or, where the store offers it, in one (`settleAndClaim`, as the worker does).
+ * (`settle+claim`) or does what the worker does with that store: settle and claim in one
+ * transaction (`settleAndClaim`, PostgreSQL), or hand the outcomes to a settle() it does not
+ * wait for and claim at once (`settle-at-once`, SQLite, which frees slots in memory and writes in
+ * group commits; the loop waits for the writes at the end).
  * Prints a table and the ratio to the 5,000 URLs/s target.
  *
  *   node --import tsx bench/frontier.ts [--urls 20000] [--batch 64] [--links 3] [--hosts 20] [--backend all|postgres|sqlite]
@@ -98,7 +101,7 @@ const sqlite: Backend = {
 };
 
 /** How a worker's loop turn talks to the store. */
-type Loop = 'settle+claim' | 'settleAndClaim';
+type Loop = 'settle+claim' | 'settleAndClaim' | 'settle-at-once';
 
 interface Result {
   backend: string;
@@ -117,6 +120,7 @@ async function run(backend: Backend, workers: number, loop: Loop): Promise<Resul
   const handles = Array.from({ length: workers }, open);
   try {
     if (loop === 'settleAndClaim' && !handles[0]!.settleAndClaim) throw new Error(`${backend.name} has no settleAndClaim`);
+    if (loop === 'settle-at-once' && !handles[0]!.settleFreesSlotsAtOnce) throw new Error(`${backend.name} does not free slots at settle()`);
     await handles[0]!.migrate();
     for (const h of handles.slice(1)) await h.migrate();
     const seeds = Array.from({ length: Math.floor(URLS / (LINKS + 1)) }, (_, i) => `http://h${i % HOSTS}.bench/seed/${i}`);
@@ -128,6 +132,7 @@ async function run(backend: Backend, workers: number, loop: Loop): Promise<Resul
     let next = 0;
     let acked = 0;
     let claims = 0;
+    const writes: Promise<void>[] = [];
     // Backends are counted from the first claim: every pool connection exists by then.
     await Promise.all(handles.map((h) => h.stats()));
     const cpuBefore = await serverCpuMs?.();
@@ -143,6 +148,9 @@ async function run(backend: Backend, workers: number, loop: Loop): Promise<Resul
             const r = await store.settleAndClaim!(pending, claim);
             acked += r.settled.accepted.filter(Boolean).length;
             entries = r.entries;
+          } else if (loop === 'settle-at-once') {
+            if (pending.length > 0) writes.push(store.settle(pending).then((r) => void (acked += r.accepted.filter(Boolean).length)));
+            entries = await store.claim(claim);
           } else {
             if (pending.length > 0) {
               const r = await store.settle(pending);
@@ -175,6 +183,7 @@ async function run(backend: Backend, workers: number, loop: Loop): Promise<Resul
         }
       }),
     );
+    await Promise.all(writes);
     const seconds = (performance.now() - start) / 1000;
     const cpuAfter = await serverCpuMs?.();
     const serverCpuMsPer1000 = cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) / acked) * 1000 : undefined;
@@ -191,7 +200,7 @@ const results: Result[] = [];
 const backends = Object.entries({ postgres, sqlite }).filter(([key]) => values.backend === 'all' || key === values.backend).map(([, b]) => b);
 if (backends.length === 0) throw new Error(`--backend must be all, postgres or sqlite (got ${values.backend})`);
 for (const backend of backends) {
-  for (const loop of ['settle+claim', 'settleAndClaim'] as const) {
+  for (const loop of ['settle+claim', backend === sqlite ? 'settle-at-once' : 'settleAndClaim'] as const) {
     for (const workers of [1, 4]) {
       const r = await run(backend, workers, loop);
       results.push(r);
