@@ -141,35 +141,64 @@ export const TRAP_LIMITS = Object.freeze({
  * pieces of the query between `&`.
  */
 export function isLikelyTrap(normalizedUrl: string): boolean {
-  if (normalizedUrl.length > TRAP_LIMITS.maxLength) return true;
-  const schemeEnd = normalizedUrl.indexOf('//');
-  const pathStart = normalizedUrl.indexOf('/', schemeEnd === -1 ? 0 : schemeEnd + 2);
-  const hash = normalizedUrl.indexOf('#');
-  const end = hash === -1 ? normalizedUrl.length : hash;
-  const q = normalizedUrl.indexOf('?');
+  const url = normalizedUrl;
+  if (url.length > TRAP_LIMITS.maxLength) return true;
+  // One pass, no allocation: it runs for every link a crawl admits.
+  const schemeEnd = url.indexOf('//');
+  const pathStart = url.indexOf('/', schemeEnd === -1 ? 0 : schemeEnd + 2);
+  const hash = url.indexOf('#');
+  const end = hash === -1 ? url.length : hash;
+  const q = url.indexOf('?');
   const queryStart = q !== -1 && q < end ? q : -1;
   if (queryStart !== -1) {
     let params = 0;
-    for (const piece of normalizedUrl.slice(queryStart + 1, end).split('&')) {
-      if (piece.length > 0) params++;
+    let pieceStart = queryStart + 1;
+    for (let i = pieceStart; i <= end; i++) {
+      if (i === end || url.charCodeAt(i) === AMPERSAND) {
+        if (i > pieceStart) params++;
+        pieceStart = i + 1;
+      }
     }
     if (params > TRAP_LIMITS.maxQueryParams) return true;
   }
   if (pathStart === -1 || (queryStart !== -1 && pathStart > queryStart)) return false;
-  const path = normalizedUrl.slice(pathStart, queryStart === -1 ? end : queryStart);
-  const segments = path.split('/').filter((s) => s.length > 0);
-  if (segments.length > TRAP_LIMITS.maxSegments) return true;
-  const counts = new Map<string, number>();
+  const pathEnd = queryStart === -1 ? end : queryStart;
+  // Non-empty segments as [start, end) pairs; more than maxSegments is a trap by itself.
+  let count = 0;
+  let segStart = pathStart + 1;
+  for (let i = segStart; i <= pathEnd; i++) {
+    if (i === pathEnd || url.charCodeAt(i) === SLASH) {
+      if (i > segStart) {
+        if (count === TRAP_LIMITS.maxSegments) return true;
+        SEGMENTS[2 * count] = segStart;
+        SEGMENTS[2 * count + 1] = i;
+        count++;
+      }
+      segStart = i + 1;
+    }
+  }
   let run = 0;
-  for (let i = 0; i < segments.length; i++) {
-    const seg = segments[i];
-    run = i > 0 && segments[i - 1] === seg ? run + 1 : 1;
+  for (let k = 0; k < count; k++) {
+    run = k > 0 && sameSegment(url, k - 1, k) ? run + 1 : 1;
     if (run >= TRAP_LIMITS.maxRepeatInRow) return true;
-    const count = (counts.get(seg) ?? 0) + 1;
-    if (count >= TRAP_LIMITS.maxRepeatOverall) return true;
-    counts.set(seg, count);
+    let seen = 1;
+    for (let j = 0; j < k; j++) if (sameSegment(url, j, k)) seen++;
+    if (seen >= TRAP_LIMITS.maxRepeatOverall) return true;
   }
   return false;
+}
+
+const AMPERSAND = 38;
+/** Segment bounds of the URL being checked (at most maxSegments of them). */
+const SEGMENTS = new Int32Array(2 * TRAP_LIMITS.maxSegments);
+
+function sameSegment(url: string, a: number, b: number): boolean {
+  const a0 = SEGMENTS[2 * a]!;
+  const b0 = SEGMENTS[2 * b]!;
+  const len = SEGMENTS[2 * a + 1]! - a0;
+  if (len !== SEGMENTS[2 * b + 1]! - b0) return false;
+  for (let i = 0; i < len; i++) if (url.charCodeAt(a0 + i) !== url.charCodeAt(b0 + i)) return false;
+  return true;
 }
 
 function splitBase(href: string, protocol: string): BaseParts | null {

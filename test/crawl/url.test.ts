@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createResolver, hostOf, isLikelyTrap, normalizeUrl } from '../../src/crawl/url.ts';
+import { createResolver, hostOf, isLikelyTrap, normalizeUrl, TRAP_LIMITS } from '../../src/crawl/url.ts';
+import { rng } from '../../bench/rng.ts';
 
 describe('normalizeUrl', () => {
   it('normalises with WHATWG semantics and drops the fragment', () => {
@@ -90,4 +91,29 @@ describe('isLikelyTrap', () => {
   it('does not count slashes of the query as path segments', () => {
     assert.equal(isLikelyTrap('https://e.com/?next=/a/a/a/a/a/a/a/a/a/a/a/a'), false);
   });
+
+  it('equals the plain split-and-count definition on 20,000 generated URLs', () => {
+    const random = rng(11);
+    const pick = (xs: string[]): string => xs[Math.floor(random() * xs.length)]!;
+    for (let i = 0; i < 20_000; i++) {
+      const segments = Array.from({ length: Math.floor(random() * 14) }, () => pick(['a', 'b', 'cal', '', 'x1', 'aa', '2024']));
+      const params = Array.from({ length: Math.floor(random() * 16) }, () => pick(['p=1', '', 'a=2', 'x', '/a/a/a']));
+      const url = `https://e.com/${segments.join('/')}${random() < 0.5 ? `?${params.join('&')}` : ''}${random() < 0.2 ? '#/a/a/a&&' : ''}`;
+      assert.equal(isLikelyTrap(url), referenceTrap(url), url);
+    }
+  });
 });
+
+/** The trap rules written the obvious way (what isLikelyTrap computes in one pass). */
+function referenceTrap(url: string): boolean {
+  if (url.length > TRAP_LIMITS.maxLength) return true;
+  const beforeFragment = url.split('#')[0]!;
+  const [pathPart, query = ''] = beforeFragment.slice(beforeFragment.indexOf('/', beforeFragment.indexOf('//') + 2)).split(/\?(.*)/s);
+  if (query.split('&').filter((p) => p.length > 0).length > TRAP_LIMITS.maxQueryParams) return true;
+  const segments = pathPart!.split('/').filter((s) => s.length > 0);
+  if (segments.length > TRAP_LIMITS.maxSegments) return true;
+  return segments.some((s, i) => {
+    const inRow = segments.slice(Math.max(0, i - TRAP_LIMITS.maxRepeatInRow + 1), i + 1);
+    return (inRow.length === TRAP_LIMITS.maxRepeatInRow && inRow.every((x) => x === s)) || segments.slice(0, i + 1).filter((x) => x === s).length >= TRAP_LIMITS.maxRepeatOverall;
+  });
+}
