@@ -23,12 +23,19 @@ export function poolSizeFor(cores) {
  * before the child has ended, and exits with its code (or signal).
  */
 export async function runWithSizedPool(argv = process.argv.slice(2)) {
+  if (process.channel) {
+    // Started with an IPC channel (the relaunch below, or a parent's fork()): when the parent goes
+    // away, even by SIGKILL, the channel closes and the crawl stops as on SIGTERM, not as an orphan.
+    process.channel.unref();
+    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+    return false;
+  }
   const size = poolSizeFor(availableParallelism());
   const explicit = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => a.startsWith('--v8-pool-size'));
   if (argv[0] !== 'crawl' || explicit || size >= V8_DEFAULT_POOL) return false;
 
   const owl = fileURLToPath(new URL('./owl.js', import.meta.url));
-  const child = spawn(process.execPath, [`--v8-pool-size=${size}`, ...process.execArgv, owl, ...argv], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [`--v8-pool-size=${size}`, ...process.execArgv, owl, ...argv], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
   // A terminal's Ctrl-C reaches the whole process group (the child too): forwarding SIGINT would
   // make it a second one, which ends the crawl at once. Other signals are meant for this process.
   for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { poolSizeFor } from '../../bin/v8-pool.js';
@@ -21,7 +21,8 @@ function owl(
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close' waits for every holder of the pipes: also a relaunched child outliving its parent.
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
     onStart?.(child);
   });
 }
@@ -96,6 +97,19 @@ describe('owl crawl', () => {
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     assert.equal(summary.status, 'cancelled');
+  });
+
+  it('a crawl whose parent is killed outright stops as on SIGTERM instead of going on as an orphan', async () => {
+    const r = await owl(
+      ['crawl', `${site.url}/slow?ms=2000`, `${site.url}/slow?ms=2001`, '--host-delay', '0', '--json'],
+      { OWL_DATA_DIR: dataDir },
+      (child) => setTimeout(() => child.kill('SIGKILL'), 1_500),
+    );
+    // Where the crawl runs in the process itself (5 cores or more, no relaunch), SIGKILL ends it with no summary.
+    const relaunched = poolSizeFor(availableParallelism()) < 4;
+    const last = r.stdout.trim().split('\n').at(-1);
+    if (relaunched) assert.equal(JSON.parse(last ?? '').status, 'cancelled', r.stderr);
+    else assert.equal(last ?? '', '');
   });
 
   it('sizes V8\'s thread pool to the cores beside the main thread (1 to 4, V8\'s default)', () => {
