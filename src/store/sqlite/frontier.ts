@@ -99,9 +99,8 @@ export class MemoryFrontier {
   }
 
   /**
-   * Adds an entry read from disk or newly admitted. `fromDisk` entries are loaded in id order
-   * by the caller; a newly admitted entry has the largest id so far, and stays on disk when its
-   * host's window is full or already spilled.
+   * Adds a waiting entry: newly admitted (it has the largest id so far), or read at start in
+   * (host, id) order. It stays on disk only when its host's window is full or already spilled.
    */
   admit(entry: QueuedEntry): void {
     const host = this.host(entry.host);
@@ -116,11 +115,6 @@ export class MemoryFrontier {
   /** Puts a leased or retried entry back among the waiting ones (it keeps its place by id). */
   requeue(entry: QueuedEntry): void {
     this.insert(this.host(entry.host), entry);
-  }
-
-  /** Marks `host` as having waiting entries on disk after `after` (startup load of a long queue). */
-  markSpilled(hostName: string, after: number): void {
-    this.setSpilledAfter(this.host(hostName), after);
   }
 
   /** Removes the waiting (not leased) entries of a job, e.g. when it is cancelled. */
