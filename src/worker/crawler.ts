@@ -58,7 +58,7 @@ export class Crawler {
       onRefused: opts.onRefused,
       onFlushed: () => this.wake(),
     });
-    // Every in-flight fetch listens to the one stop signal.
+    // Every browser render in flight listens to the one stop signal (HTTP fetches share one listener).
     setMaxListeners(0, this.abort.signal);
     this.settlesAtOnce = opts.store.settleFreesSlotsAtOnce === true;
   }

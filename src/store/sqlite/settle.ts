@@ -10,7 +10,7 @@ import type { QueuedEntry } from './frontier.ts';
 import type { Core } from './leases.ts';
 import { isLive, type CountedJobRow } from './rows.ts';
 
-/** An accepted outcome, copied out of the caller's objects when settle() was called. */
+/** An accepted outcome, as read from the caller's objects when settle() was called. */
 export type SettledItem =
   | { kind: 'done'; entry: QueuedEntry; page: PageRecord; discovered: DiscoveredUrl[] }
   | { kind: 'retry'; entry: QueuedEntry; notBefore: number; errorCode: string; requeued: boolean }
@@ -36,10 +36,10 @@ export interface SettleReport {
  */
 export function acceptOutcomes(core: Core, outcomes: Outcome[]): { accepted: boolean[]; items: SettledItem[] } {
   const { frontier } = core;
-  const copies = outcomes.map(copyOutcome);
+  const fields = outcomes.map(readOutcome);
   const accepted: boolean[] = [];
   const items: SettledItem[] = [];
-  for (const outcome of copies) {
+  for (const outcome of fields) {
     const lease = frontier.lease(outcome.entryId);
     const current = lease !== undefined && lease.token === outcome.leaseToken;
     accepted.push(current);
@@ -59,13 +59,13 @@ export function acceptOutcomes(core: Core, outcomes: Outcome[]): { accepted: boo
   return { accepted, items };
 }
 
-type OutcomeCopy = { entryId: number; leaseToken: string } & (
+type OutcomeFields = { entryId: number; leaseToken: string } & (
   | { kind: 'done'; page: PageRecord; discovered: DiscoveredUrl[] }
   | { kind: 'retry'; notBefore: number; errorCode: string }
   | { kind: 'failed'; page: PageRecord }
 );
 
-function copyOutcome(o: Outcome): OutcomeCopy {
+function readOutcome(o: Outcome): OutcomeFields {
   const entryId = o.entry.id;
   const leaseToken = o.entry.leaseToken;
   switch (o.kind) {
