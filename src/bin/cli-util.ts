@@ -1,3 +1,4 @@
+import { startupSignals, type StartupSignals } from '../../bin/early-signals.js';
 import type { Logger } from '../log.ts';
 
 /** A mistake in the command line: printed as one line, exit code 2. */
@@ -14,9 +15,10 @@ export function intFlag(values: Record<string, unknown>, name: string, min = 0, 
 
 /**
  * Runs `close` once on SIGTERM/SIGINT, then exits 0 (1 if closing failed). A second signal
- * exits at once. Returns a function that removes the handlers.
+ * exits at once. Takes the signals over from start-up (bin/early-signals.js): one that came
+ * during start-up runs `close` now. Returns a function that removes the handlers.
  */
-export function onShutdown(logger: Logger, close: () => Promise<void>): () => void {
+export function onShutdown(logger: Logger, close: () => Promise<void>, signals: StartupSignals = startupSignals()): () => void {
   let closing = false;
   const handler = (signal: NodeJS.Signals) => {
     if (closing) {
@@ -37,12 +39,7 @@ export function onShutdown(logger: Logger, close: () => Promise<void>): () => vo
       },
     );
   };
-  process.on('SIGTERM', handler);
-  process.on('SIGINT', handler);
-  return () => {
-    process.off('SIGTERM', handler);
-    process.off('SIGINT', handler);
-  };
+  return signals.handOver(handler);
 }
 
 /** Memoises an async reader for `ttlMs` so several gauges read at one scrape share one query. */

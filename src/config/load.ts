@@ -59,5 +59,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (out.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(String(out.databaseUrl))) {
     throw invalid('DATABASE_URL must start with postgres:// or postgresql:// (unset it for the embedded SQLite store)');
   }
+  if (out.grafanaUrl !== undefined && !/^https?:\/\/[^/]/.test(String(out.grafanaUrl))) {
+    throw invalid('OWL_GRAFANA_URL must be an http(s) URL, e.g. http://localhost:3000');
+  }
+  const schedule = out.webhookRetrySchedule as string[];
+  if (schedule.length === 0 || schedule.some((v) => !/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 7 * 24 * 3600 * 1000)) {
+    throw invalid(`OWL_WEBHOOK_RETRY_SCHEDULE must list waits in ms (1 ms to 7 days), comma-separated, got ${JSON.stringify(schedule.join(','))}`);
+  }
   return Object.freeze(out) as Config;
 }

@@ -15,7 +15,8 @@ export interface ServeProcess {
 export async function startServe(env: NodeJS.ProcessEnv, args: string[] = []): Promise<ServeProcess> {
   const child = spawn(process.execPath, ['bin/owl.js', 'serve', '--port', '0', ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, OWL_LOG_LEVEL: 'warn', ...env },
+    // Auth off on purpose: these servers listen on 127.0.0.1 only (test/auth/ covers keys end to end).
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, OWL_LOG_LEVEL: 'warn', OWL_AUTH: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -34,6 +35,22 @@ export async function startServe(env: NodeJS.ProcessEnv, args: string[] = []): P
     void exited.then((code) => reject(new Error(`owl serve exited with ${code}:\n${output.join('\n')}`)));
   });
   return { child, url, exited, output };
+}
+
+/** Runs one `owl` command to its end (e.g. `owl keys create` beside a running server). */
+export function runOwl(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/owl.js', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, OWL_LOG_LEVEL: 'warn', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 export async function api<T = any>(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {

@@ -58,17 +58,17 @@ describe('owl serve resumes a job after SIGTERM or SIGKILL', () => {
 
       // What the store holds as finished at the moment of the stop.
       const snapshot = openSqliteStore({ path: path.join(env.OWL_DATA_DIR, 'owl.db') });
-      const before = await snapshot.listPages(id, { limit: 1000 });
-      const jobBefore = await snapshot.getJob(id);
+      const before = await snapshot.pages.list(id, { limit: 1000 });
+      const jobBefore = await snapshot.jobs.get(id);
       await snapshot.close();
       assert.ok(before.length >= 10 && before.length < PAGES, `stopped mid-crawl (${before.length} pages finished)`);
       assert.notEqual(jobBefore?.status, 'done');
       const hitsBefore = new Map(before.map((p) => [new URL(p.url).pathname, site.hits(new URL(p.url).pathname)]));
 
       const second = await startServe(env);
-      let job;
+      let job: { status: string; counts: { fetched: number } } = { status: 'unknown', counts: { fetched: 0 } };
       for (let i = 0; i < 600; i++) {
-        job = (await api(second.url, 'GET', `/jobs/${id}`)).body;
+        job = (await api<typeof job>(second.url, 'GET', `/jobs/${id}`)).body;
         if (job.status === 'done') break;
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -20,6 +20,7 @@ describe('configuration', () => {
     assert.deepEqual(config.proxies, ['http://a:1', 'http://b:2']);
     assert.equal(config.logLevel, 'debug');
     assert.equal(config.databaseUrl, 'postgres://u@h/db');
+    assert.deepEqual(loadConfig({ OWL_WEBHOOK_RETRY_SCHEDULE: '100, 200' }).webhookRetrySchedule, ['100', '200']);
   });
 
   it('lets flags override the environment', () => {
@@ -34,6 +35,9 @@ describe('configuration', () => {
     ['OWL_LOG_LEVEL', 'loud', /OWL_LOG_LEVEL must be one of/],
     ['OWL_CONCURENCY', '4', /unknown setting OWL_CONCURENCY/],
     ['DATABASE_URL', 'mysql://x', /DATABASE_URL must start with postgres/],
+    ['OWL_GRAFANA_URL', 'grafana:3000', /OWL_GRAFANA_URL must be an http\(s\) URL/],
+    ['OWL_WEBHOOK_RETRY_SCHEDULE', '5s,30s', /OWL_WEBHOOK_RETRY_SCHEDULE must list waits in ms/],
+    ['OWL_WEBHOOK_RETRY_SCHEDULE', '5000,0', /OWL_WEBHOOK_RETRY_SCHEDULE must list waits in ms/],
   ] as const) {
     it(`rejects ${env}=${value} naming the setting`, () => {
       assert.throws(() => loadConfig({ [env]: value }), (err: Error & { code?: string }) => err.code === 'CONFIG_INVALID' && message.test(err.message));
