@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isOwlError } from '../../src/errors.ts';
 import { parsePostgresUrl } from '../../src/store/postgres/dsn.ts';
-import { openPostgresStore } from '../../src/store/postgres/index.ts';
+import { openPostgresStore, poolConfigFor } from '../../src/store/postgres/index.ts';
 import { loadMigrations } from '../../src/store/postgres/migrate.ts';
 import type { FrontierEntry, JobOptions, Outcome, Store } from '../../src/store/types.ts';
 import { startTcpProxy } from '../scale/tcp-proxy.ts';
 import { createTestSchema, testDatabaseUrl } from './postgres-harness.ts';
+import { FrontierState } from '../../src/store/frontier-state.ts';
+import { claim, settle } from './frontier-calls.ts';
 
 const T0 = 1_700_000_000_000;
 const options: JobOptions = { maxPages: 10_000, maxDepth: 10, scope: 'host', mode: 'http', respectRobots: false, allowPrivate: true };
@@ -20,7 +22,7 @@ function done(entry: FrontierEntry): Outcome {
     kind: 'done',
     entry,
     discovered: [],
-    page: { url: entry.url, finalUrl: entry.url, statusCode: 200, title: null, bytes: 1, fetchMs: 1, errorCode: null, contentType: 'text/html', mode: 'http', linksFound: 0, depth: entry.depth, fetchedAt: T0 },
+    page: { url: entry.url, finalUrl: entry.url, statusCode: 200, title: null, bytes: 1, fetchMs: 1, errorCode: null, contentType: 'text/html', mode: 'http', linksFound: 0, depth: entry.depth, fetchedAt: T0, contentHash: null, lastmod: null, content: null },
   };
 }
 
@@ -31,15 +33,15 @@ describe('postgres store: several processes on one database', () => {
     try {
       await handles[0]!.migrate();
       const seeds = Array.from({ length: 600 }, (_, i) => `http://h${i % 3}.test/${i}`);
-      const job = await handles[0]!.createJob({ seeds, options, source: 'test' }, T0);
+      const job = await handles[0]!.jobs.create({ seeds, options, source: 'test' }, T0);
       const maxPerHost = 5;
       const leasedBy = new Map<number, string>();
       let settledCount = 0;
       for (let round = 0; round < 400 && settledCount < seeds.length; round++) {
         const batches = await Promise.all(
-          handles.map((s, i) => s.claim({ workerId: `w${i}`, limit: 8, leaseMs: 60_000, maxPerHost, hostDelayMs: 0, now: T0 + round })),
+          handles.map((s, i) => claim(s, { workerId: `w${i}`, limit: 8, leaseMs: 60_000, maxPerHost, hostDelayMs: 0, now: T0 + round })),
         );
-        const { rows } = await schema.query('SELECT host, count(*)::int AS n FROM frontier WHERE state = 1 GROUP BY host');
+        const { rows } = await schema.query(`SELECT host, count(*)::int AS n FROM frontier WHERE state = ${FrontierState.leased} GROUP BY host`);
         for (const r of rows as { host: string; n: number }[]) assert.ok(r.n <= maxPerHost, `host ${r.host} has ${r.n} leases (cap ${maxPerHost})`);
         const all = batches.flat();
         for (const [i, batch] of batches.entries()) {
@@ -49,16 +51,16 @@ describe('postgres store: several processes on one database', () => {
           }
         }
         // settle half of what is out, from the handle that claimed it, so caps free up while others claim
-        await Promise.all(batches.map((batch, i) => (batch.length ? handles[i]!.settle(batch.slice(0, Math.ceil(batch.length / 2)).map(done), T0 + round) : null)));
+        await Promise.all(batches.map((batch, i) => (batch.length ? settle(handles[i]!, batch.slice(0, Math.ceil(batch.length / 2)).map(done), T0 + round) : null)));
         settledCount += batches.reduce((n, b) => n + Math.ceil(b.length / 2), 0);
         const rest = batches.map((b) => b.slice(Math.ceil(b.length / 2)));
-        await Promise.all(rest.map((batch, i) => (batch.length ? handles[i]!.settle(batch.map(done), T0 + round) : null)));
+        await Promise.all(rest.map((batch, i) => (batch.length ? settle(handles[i]!, batch.map(done), T0 + round) : null)));
         settledCount += rest.reduce((n, b) => n + b.length, 0);
         assert.ok(all.length <= 6 * 8);
       }
-      const end = await handles[3]!.getJob(job.id);
+      const end = await handles[3]!.jobs.get(job.id);
       assert.equal(end?.status, 'done');
-      assert.deepEqual(end?.counts, { admitted: 600, queued: 0, inFlight: 0, fetched: 600, failed: 0 });
+      assert.deepEqual(end?.counts, { admitted: 600, queued: 0, inFlight: 0, fetched: 600, failed: 0, sitemaps: 0 });
       assert.equal(leasedBy.size, 600);
       const { rows } = await schema.query('SELECT count(*)::int AS n, count(DISTINCT url)::int AS d FROM pages');
       assert.deepEqual(rows[0], { n: 600, d: 600 });
@@ -93,18 +95,18 @@ describe('postgres store: outage', () => {
     const store = openPostgresStore({ url: testDatabaseUrl('127.0.0.1', proxy.port), poolSize: 3, connectTimeoutMs: 2000, pool: schema.pool });
     try {
       await store.migrate();
-      const job = await store.createJob({ seeds: ['http://a.test/1', 'http://a.test/2'], options, source: 'test' }, T0);
+      const job = await store.jobs.create({ seeds: ['http://a.test/1', 'http://a.test/2'], options, source: 'test' }, T0);
       assert.ok(proxy.open > 0, 'the pool keeps connections through the proxy');
       proxy.cut();
       await assert.rejects(store.ping(), (e: unknown) => isOwlError(e, 'STORE_UNAVAILABLE'));
-      await assert.rejects(store.claim({ workerId: 'w', limit: 5, leaseMs: 1000, maxPerHost: 5, hostDelayMs: 0, now: T0 }), (e: unknown) => isOwlError(e, 'STORE_UNAVAILABLE'));
-      await assert.rejects(store.getJob(job.id), (e: unknown) => isOwlError(e, 'STORE_UNAVAILABLE'));
+      await assert.rejects(claim(store, { workerId: 'w', limit: 5, leaseMs: 1000, maxPerHost: 5, hostDelayMs: 0, now: T0 }), (e: unknown) => isOwlError(e, 'STORE_UNAVAILABLE'));
+      await assert.rejects(store.jobs.get(job.id), (e: unknown) => isOwlError(e, 'STORE_UNAVAILABLE'));
       await assert.rejects(store.stats(), (e: unknown) => isOwlError(e, 'STORE_UNAVAILABLE'));
       proxy.restore();
       await store.ping();
-      const entries = await store.claim({ workerId: 'w', limit: 5, leaseMs: 1000, maxPerHost: 5, hostDelayMs: 0, now: T0 });
+      const entries = await claim(store, { workerId: 'w', limit: 5, leaseMs: 1000, maxPerHost: 5, hostDelayMs: 0, now: T0 });
       assert.equal(entries.length, 2);
-      const res = await store.settle(entries.map(done), T0 + 1);
+      const res = await settle(store, entries.map(done), T0 + 1);
       assert.equal(res.finishedJobs.length, 1);
     } finally {
       await store.close();
@@ -180,10 +182,11 @@ describe('parsePostgresUrl', () => {
   });
 
   it('the store uses no startup statement_timeout behind a pooler (it would be refused)', () => {
-    const direct = openPostgresStore({ url: 'postgres://u@127.0.0.1:1/db' }) as unknown as { db: { pool: { options: Record<string, unknown> } } };
-    const pooled = openPostgresStore({ url: 'postgres://u@127.0.0.1:6543/db' }) as unknown as { db: { pool: { options: Record<string, unknown> } } };
-    assert.equal(direct.db.pool.options.statement_timeout, 30_000);
-    assert.equal(pooled.db.pool.options.statement_timeout, undefined);
-    assert.equal(pooled.db.pool.options.query_timeout, 35_000);
+    const direct = poolConfigFor({ url: 'postgres://u@127.0.0.1:1/db' });
+    const pooled = poolConfigFor({ url: 'postgres://u@127.0.0.1:6543/db' });
+    assert.equal(direct.config.statement_timeout, 30_000);
+    assert.equal(pooled.transactionPooler, true);
+    assert.equal(pooled.config.statement_timeout, undefined);
+    assert.equal(pooled.config.query_timeout, 35_000);
   });
 });

@@ -1,9 +1,5 @@
-import { after, describe, it } from 'node:test';
-import assert from 'node:assert/strict';
-import { isOwlError } from '../../src/errors.ts';
-import { openPostgresStore } from '../../src/store/postgres/index.ts';
-import type { Store } from '../../src/store/types.ts';
-import { runStoreContract } from './contract.ts';
+
+import { runStoreContract } from './contract/index.ts';
 import { createTestSchema } from './postgres-harness.ts';
 
 runStoreContract('postgres', async () => {

@@ -6,9 +6,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isOwlError } from '../../src/errors.ts';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
-import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
+import { loadMigrations } from '../../src/store/sqlite/migrations.ts';
+import { prepareStatements } from '../../src/store/sqlite/statements.ts';
 import type { JobOptions, Outcome, PageRecord, Store } from '../../src/store/types.ts';
-import { runStoreContract, type StoreHarness } from './contract.ts';
+import { runStoreContract, type StoreHarness } from './contract/index.ts';
+import { claim, settle } from './frontier-calls.ts';
+import { done, link, urls } from './contract/helpers.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'owl-sqlite-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -42,17 +45,18 @@ runStoreContract('sqlite (:memory:)', async () => {
   return { store, cleanup: () => store.close() };
 });
 
+const T0 = 1_700_000_000_000;
 const OPTIONS: JobOptions = { maxPages: 5000, maxDepth: 5, scope: 'host', mode: 'http', respectRobots: true, allowPrivate: false };
 const claimAll = (store: Store, now: number, limit = 1000) =>
-  store.claim({ workerId: 'w', limit, leaseMs: 60_000, maxPerHost: 1000, hostDelayMs: 0, now });
+  claim(store, { workerId: 'w', limit, leaseMs: 60_000, maxPerHost: 1000, hostDelayMs: 0, now });
 
 describe('sqlite store specifics', () => {
   it('creates the folder of the file, uses WAL, and reopens with the data kept', async () => {
     const file = path.join(root, 'nested', 'deeper', 'owl.db');
     const store = openSqliteStore({ path: file });
     const first = await store.migrate();
-    assert.deepEqual(first.applied, MIGRATIONS.map((m) => m.version));
-    const job = await store.createJob({ seeds: ['http://a.test/'], options: { ...OPTIONS, maxPages: 5, maxDepth: 1 }, source: 'api' }, 1);
+    assert.deepEqual(first.applied, loadMigrations().map((m) => m.version));
+    const job = await store.jobs.create({ seeds: ['http://a.test/'], options: { ...OPTIONS, maxPages: 5, maxDepth: 1 }, source: 'api' }, 1);
     await store.close();
     assert.ok(existsSync(file));
     const db = new Database(file, { readonly: true });
@@ -60,7 +64,7 @@ describe('sqlite store specifics', () => {
     db.close();
     const again = openSqliteStore({ path: file });
     assert.deepEqual((await again.migrate()).applied, []);
-    assert.equal((await again.getJob(job.id))?.counts.admitted, 1);
+    assert.equal((await again.jobs.get(job.id))?.counts.admitted, 1);
     await again.close();
   });
 
@@ -92,11 +96,11 @@ describe('sqlite store specifics', () => {
     const file = path.join(root, 'owned', 'owl.db');
     const first = openSqliteStore({ path: file });
     await first.migrate();
-    const job = await first.createJob({ seeds: ['http://a.test/1'], options: OPTIONS, source: 'api' }, 1);
+    const job = await first.jobs.create({ seeds: ['http://a.test/1'], options: OPTIONS, source: 'api' }, 1);
     assert.throws(() => openSqliteStore({ path: file, busyTimeoutMs: 50 }), (e: unknown) => isOwlError(e, 'STORE_UNAVAILABLE'));
     await first.close();
     const third = openSqliteStore({ path: file });
-    assert.equal((await third.getJob(job.id))?.counts.admitted, 1);
+    assert.equal((await third.jobs.get(job.id))?.counts.admitted, 1);
     await third.close();
   });
 
@@ -105,12 +109,12 @@ describe('sqlite store specifics', () => {
     const store = openSqliteStore({ path: file });
     await store.migrate();
     const seeds = ['http://a.test/1', 'http://a.test/2', 'http://b.test/1'];
-    const job = await store.createJob({ seeds, options: OPTIONS, source: 'api' }, 1);
-    const leased = await store.claim({ workerId: 'w', limit: 2, leaseMs: 3_600_000, maxPerHost: 10, hostDelayMs: 0, now: 10 });
+    const job = await store.jobs.create({ seeds, options: OPTIONS, source: 'api' }, 1);
+    const leased = await claim(store, { workerId: 'w', limit: 2, leaseMs: 3_600_000, maxPerHost: 10, hostDelayMs: 0, now: 10 });
     assert.equal(leased.length, 2);
     const [settled] = leased;
-    await store.settle([{ kind: 'retry', entry: settled!, notBefore: 500, errorCode: 'timeout' }], 20);
-    assert.deepEqual((await store.getJob(job.id))?.counts, { admitted: 3, queued: 2, inFlight: 1, fetched: 0, failed: 0 });
+    await settle(store, [{ kind: 'retry', entry: settled!, notBefore: 500, errorCode: 'timeout' }], 20);
+    assert.deepEqual((await store.jobs.get(job.id))?.counts, { admitted: 3, queued: 2, inFlight: 1, fetched: 0, failed: 0, sitemaps: 0 });
     await store.close(); // a stop without releasing: the lease of leased[1] is still held
 
     const again = openSqliteStore({ path: file });
@@ -118,7 +122,7 @@ describe('sqlite store specifics', () => {
     // The first transaction builds the in-memory frontier and returns the dead process's leases.
     const claimed = await claimAll(again, 30);
     assert.deepEqual(claimed.map((e) => e.url).sort(), seeds.filter((u) => u !== settled!.url).sort());
-    assert.deepEqual((await again.getJob(job.id))?.counts, { admitted: 3, queued: 1, inFlight: 2, fetched: 0, failed: 0 });
+    assert.deepEqual((await again.jobs.get(job.id))?.counts, { admitted: 3, queued: 1, inFlight: 2, fetched: 0, failed: 0, sitemaps: 0 });
     const retried = await claimAll(again, 500);
     assert.deepEqual(retried.map((e) => [e.url, e.attempts]), [[settled!.url, 1]], 'the retry kept its attempt and its time');
     await again.close();
@@ -129,7 +133,7 @@ describe('sqlite store specifics', () => {
     await store.migrate();
     const n = 1500; // several windows of one host
     const seeds = Array.from({ length: n }, (_, i) => `http://big.test/${i}`);
-    const job = await store.createJob({ seeds, options: OPTIONS, source: 'api' }, 1);
+    const job = await store.jobs.create({ seeds, options: OPTIONS, source: 'api' }, 1);
     const seen: string[] = [];
     let now = 10;
     for (let round = 0; round < 100 && seen.length < n; round++) {
@@ -138,30 +142,55 @@ describe('sqlite store specifics', () => {
       const outcomes = batch.map((e): Outcome =>
         e.attempts === 0 && Number(e.url.split('/').pop()) % 10 === 0
           ? { kind: 'retry', entry: e, notBefore: now, errorCode: 'timeout' }
-          : { kind: 'done', entry: e, discovered: [], page: { url: e.url, finalUrl: e.url, statusCode: 200, title: null, bytes: 1, fetchMs: 1, errorCode: null, contentType: 'text/html', mode: 'http', linksFound: 0, depth: 0, fetchedAt: now } },
+          : { kind: 'done', entry: e, discovered: [], page: { url: e.url, finalUrl: e.url, statusCode: 200, title: null, bytes: 1, fetchMs: 1, errorCode: null, contentType: 'text/html', mode: 'http', linksFound: 0, depth: 0, fetchedAt: now, contentHash: null, lastmod: null, content: null } },
       );
       for (const o of outcomes) if (o.kind === 'done') seen.push(o.entry.url);
-      await store.settle(outcomes, now);
+      await settle(store, outcomes, now);
     }
     assert.equal(seen.length, n);
     assert.equal(new Set(seen).size, n, 'no URL handed out twice');
     const firstTries = seen.filter((u) => Number(u.split('/').pop()) % 10 !== 0);
     assert.deepEqual(firstTries, [...firstTries].sort((a, b) => Number(a.split('/').pop()) - Number(b.split('/').pop())), 'oldest first');
-    const end = await store.getJob(job.id);
+    const end = await store.jobs.get(job.id);
     assert.equal(end?.status, 'done');
-    assert.deepEqual(end?.counts, { admitted: n, queued: 0, inFlight: 0, fetched: n, failed: 0 });
+    assert.deepEqual(end?.counts, { admitted: n, queued: 0, inFlight: 0, fetched: n, failed: 0, sitemaps: 0 });
+    await store.close();
+  });
+
+  it('a settle frees its slot at once, before its group commit; the links it admitted are claimable once it resolved', async () => {
+    const store = openSqliteStore({ path: ':memory:' });
+    await store.migrate();
+    const job = await store.jobs.create({ seeds: ['http://a.test/1', 'http://a.test/2'], options: OPTIONS, source: 'api' }, T0);
+    const one = { workerId: 'w1', limit: 100, leaseMs: 10_000, maxPerHost: 1, hostDelayMs: 0, now: T0 };
+    const [first] = await claim(store, one);
+    assert.ok(first);
+    assert.deepEqual(await claim(store, { ...one, now: T0 + 1 }), [], 'the host is full');
+    const settling = settle(store, [done(first, [link('http://a.test/3', 1)])], T0 + 2);
+    const second = await claim(store, { ...one, now: T0 + 3 });
+    assert.deepEqual(urls(second), ['http://a.test/2'], 'the slot is free before the settle resolved');
+    const settled = await settling;
+    assert.deepEqual(settled.accepted, [true]);
+    assert.equal(settled.enqueued, 1);
+    // Nothing else is claimable: the claim does not wait for the group commit to see a.test/4.
+    void settle(store, [done(second[0]!, [link('http://a.test/4', 1)])], T0 + 4);
+    const third = await claim(store, { ...one, now: T0 + 5 });
+    assert.deepEqual(urls(third), ['http://a.test/3']);
+    await settle(store, [done(third[0]!)], T0 + 6);
+    assert.deepEqual(urls(await claim(store, { ...one, now: T0 + 7 })), ['http://a.test/4']);
+    assert.deepEqual((await store.jobs.get(job.id))?.counts, { admitted: 4, queued: 0, inFlight: 1, fetched: 3, failed: 0, sitemaps: 0 });
     await store.close();
   });
 
   it('a group commit that fails is tried again: its settles resolve once it succeeds, nothing is lost', async () => {
-    const store = openSqliteStore({ path: ':memory:', groupCommitMs: 5 });
+    const commitErrors: unknown[] = [];
+    const store = openSqliteStore({ path: ':memory:', groupCommitMs: 5, onCommitFailure: (err) => commitErrors.push(err) });
     await store.migrate();
-    const job = await store.createJob({ seeds: ['http://a.test/1', 'http://a.test/2'], options: OPTIONS, source: 'api' }, 1);
+    const job = await store.jobs.create({ seeds: ['http://a.test/1', 'http://a.test/2'], options: OPTIONS, source: 'api' }, 1);
     const [e1, e2] = await claimAll(store, 10);
     assert.ok(e1 && e2);
     // A page record that cannot be written the first time, as a full disk would refuse the write.
     let failures = 1;
-    const page = { url: e1.url, finalUrl: e1.url, statusCode: 200, bytes: 1, fetchMs: 1, errorCode: null, contentType: 'text/html', mode: 'http', linksFound: 1, depth: 0, fetchedAt: 20 } as PageRecord;
+    const page = { url: e1.url, finalUrl: e1.url, statusCode: 200, bytes: 1, fetchMs: 1, errorCode: null, contentType: 'text/html', mode: 'http', linksFound: 1, depth: 0, fetchedAt: 20, contentHash: null, lastmod: null, content: null } as PageRecord;
     Object.defineProperty(page, 'title', {
       enumerable: true,
       get: () => {
@@ -169,13 +198,15 @@ describe('sqlite store specifics', () => {
         return 'one';
       },
     });
-    const settling = store.settle([{ kind: 'done', entry: e1, page, discovered: [{ url: 'http://a.test/3', host: 'a.test', depth: 1 }] }], 20);
-    await assert.rejects(store.getJob(job.id), /write refused/);
+    const settling = settle(store, [{ kind: 'done', entry: e1, page, discovered: [{ url: 'http://a.test/3', host: 'a.test', depth: 1 }] }], 20);
+    await assert.rejects(store.jobs.get(job.id), /write refused/);
     const settled = await settling; // the retry succeeded
     assert.deepEqual(settled, { accepted: [true], enqueued: 1, finishedJobs: [] });
-    assert.deepEqual((await store.getJob(job.id))?.counts, { admitted: 3, queued: 1, inFlight: 1, fetched: 1, failed: 0 });
+    assert.deepEqual((await store.jobs.get(job.id))?.counts, { admitted: 3, queued: 1, inFlight: 1, fetched: 1, failed: 0, sitemaps: 0 });
     assert.deepEqual((await claimAll(store, 30)).map((e) => e.url), ['http://a.test/3'], 'the admitted link was not lost with the failed attempt');
-    assert.equal((await store.listPages(job.id, { limit: 10 }))[0]?.title, 'one');
+    assert.equal((await store.pages.list(job.id, { limit: 10 }))[0]?.title, 'one');
+    assert.equal(commitErrors.length, 1, 'the failed commit was reported once');
+    assert.match(String(commitErrors[0]), /write refused/);
     await store.close();
   });
 
@@ -186,7 +217,7 @@ describe('sqlite store specifics', () => {
     await store.close();
     const db = new Database(file, { readonly: true });
     const plan = db
-      .prepare('EXPLAIN QUERY PLAN SELECT id, job_seq AS jobSeq, url, host, depth, attempts, not_before AS notBefore FROM frontier WHERE host = ? AND id > ? AND state = 0 ORDER BY id LIMIT ?')
+      .prepare(`EXPLAIN QUERY PLAN ${prepareStatements(db).waitingAfter.source}`)
       .all('a', 0, 1) as { detail: string }[];
     db.close();
     assert.match(plan.map((r) => r.detail).join('\n'), /USING INDEX frontier_host \(host=\? AND id>\?\)/);

@@ -1,6 +1,6 @@
+import { entryKindOf, FrontierState as S } from '../frontier-state.ts';
 import type { ClaimOptions, FrontierEntry, JobOptions, JobStatus } from '../types.ts';
-import { HOT_TX, type Db, type Query } from './db.ts';
-import { requeueLeases } from './leases.ts';
+import type { Db, Query } from './db.ts';
 import { LIVE } from './rows.ts';
 
 /** Pages of hosts a claim looks at before giving up when hosts give nothing (not due, other modes). */
@@ -36,18 +36,18 @@ const LEASE = `
     SELECT c.id, h.host, h.ord, row_number() OVER (PARTITION BY h.host ORDER BY c.id) AS rank
     FROM h CROSS JOIN LATERAL (
       SELECT f.id FROM frontier f
-      WHERE f.host = h.host AND f.state = 0 AND f.not_before <= $4 AND f.job_seq = ANY ((SELECT seqs FROM live)::bigint[])
+      WHERE f.host = h.host AND f.state = ${S.waiting} AND f.not_before <= $4 AND f.job_seq = ANY ((SELECT seqs FROM live)::bigint[])
       ORDER BY f.id LIMIT h.cap
     ) c
   ), chosen AS MATERIALIZED (
     SELECT f.id, f.host FROM frontier f
-    WHERE f.id IN (SELECT id FROM cand ORDER BY rank, ord LIMIT $6) AND f.state = 0
+    WHERE f.id IN (SELECT id FROM cand ORDER BY rank, ord LIMIT $6) AND f.state = ${S.waiting}
     ORDER BY f.id
     FOR UPDATE OF f SKIP LOCKED
   ), leased AS (
-    UPDATE frontier f SET state = 1, lease_token = gen_random_uuid()::text, lease_until = $7, worker_id = $8
+    UPDATE frontier f SET state = ${S.leased}, lease_token = gen_random_uuid()::text, lease_until = $7, worker_id = $8
     FROM chosen WHERE f.id = chosen.id
-    RETURNING f.id, f.job_seq, f.url, f.host, f.depth, f.attempts, f.lease_token
+    RETURNING f.id, f.job_seq, f.url, f.host, f.depth, f.attempts, f.lease_token, f.kind, f.lastmod
   ), per_host AS (
     SELECT h.host, count(l.id)::int AS n FROM h LEFT JOIN leased l ON l.host = h.host GROUP BY h.host
   ), touched AS (
@@ -55,11 +55,12 @@ const LEASE = `
       next_fetch_at = CASE WHEN p.n > 0 THEN greatest(hosts.next_fetch_at, $9) ELSE hosts.next_fetch_at END,
       head_id = (
         SELECT f.id FROM frontier f JOIN jobs j ON j.seq = f.job_seq
-        WHERE f.host = p.host AND f.state = 0 AND ${LIVE} AND f.id <> ALL ((SELECT coalesce(array_agg(c.id), '{}') FROM chosen c)::bigint[])
+        WHERE f.host = p.host AND f.state = ${S.waiting} AND ${LIVE} AND f.id <> ALL ((SELECT coalesce(array_agg(c.id), '{}') FROM chosen c)::bigint[])
         ORDER BY f.id LIMIT 1)
     FROM per_host p WHERE hosts.host = p.host
   )
-  SELECT l.id, l.job_seq, l.url, l.host, l.depth, l.attempts, l.lease_token, j.id AS job_id, j.options, j.status AS job_status
+  SELECT l.id, l.job_seq, l.url, l.host, l.depth, l.attempts, l.lease_token, l.kind, l.lastmod, j.id AS job_id, j.options,
+    j.status AS job_status
   FROM leased l JOIN jobs j ON j.seq = l.job_seq`;
 
 const START_JOBS = `UPDATE jobs SET status = 'running', started_at = coalesce(started_at, $2) WHERE seq = ANY ($1::bigint[]) AND status = 'queued'`;
@@ -78,6 +79,8 @@ export interface LeasedRow {
   depth: number;
   attempts: number;
   lease_token: string;
+  kind: number;
+  lastmod: number | null;
   job_id: string;
   options: JobOptions;
   job_status: JobStatus;
@@ -152,19 +155,13 @@ export async function toEntries(db: Db, rows: LeasedRow[], opts: ClaimOptions, n
       jobId: r.job_id,
       url: r.url,
       host: r.host,
+      kind: entryKindOf(r.kind),
       depth: r.depth,
+      lastmod: r.lastmod,
       attempts: r.attempts,
       leaseToken: r.lease_token,
       leaseUntil,
       job: { options: r.options },
     }))
     .sort((a, b) => a.id - b.id);
-}
-
-/** Returns expired leases to the queue (unless the caller did so moments ago), then leases due URLs in one transaction. */
-export async function claimEntries(db: Db, opts: ClaimOptions, now: number, requeueExpired = true): Promise<FrontierEntry[]> {
-  if (opts.limit <= 0) return [];
-  if (requeueExpired) await requeueLeases(db, { expiredAt: now });
-  const rows = await db.tx((q) => leaseIn(q, opts, now), HOT_TX);
-  return toEntries(db, rows, opts, now);
 }

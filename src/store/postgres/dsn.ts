@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type pg from 'pg';
 import { OwlError } from '../../errors.ts';
+import { redactUrl } from '../../redact.ts';
 
 /** libpq's sslmode values. */
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
@@ -22,7 +23,7 @@ export type PostgresUrlConfig = pg.PoolConfig & {
 const TRANSACTION_POOLER_PORTS = new Set([6543]);
 
 function invalid(message: string, dsn: string): OwlError {
-  return new OwlError('CONFIG_INVALID', `DATABASE_URL: ${message}`, { setting: 'DATABASE_URL', value: dsn.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') });
+  return new OwlError('CONFIG_INVALID', `DATABASE_URL: ${message}`, { setting: 'DATABASE_URL', value: redactUrl(dsn) });
 }
 
 function readPem(file: string, what: string, dsn: string): string {

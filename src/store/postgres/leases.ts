@@ -1,3 +1,4 @@
+import { FrontierState as S } from '../frontier-state.ts';
 import type { Db, Query } from './db.ts';
 import { LIVE } from './rows.ts';
 
@@ -9,14 +10,14 @@ import { LIVE } from './rows.ts';
 function requeueSql(where: string): string {
   return `
     WITH gone AS (
-      SELECT f.id FROM frontier f WHERE f.state = 1 AND ${where} ORDER BY f.id FOR UPDATE SKIP LOCKED
+      SELECT f.id FROM frontier f WHERE f.state = ${S.leased} AND ${where} ORDER BY f.id FOR UPDATE SKIP LOCKED
     ), moved AS (
-      UPDATE frontier f SET state = CASE WHEN ${LIVE} THEN 0 ELSE 4 END, lease_token = NULL, lease_until = NULL, worker_id = NULL
+      UPDATE frontier f SET state = CASE WHEN ${LIVE} THEN ${S.waiting} ELSE ${S.dropped} END, lease_token = NULL, lease_until = NULL, worker_id = NULL
       FROM gone, jobs j WHERE f.id = gone.id AND j.seq = f.job_seq
       RETURNING f.id, f.host, f.state
     ), touched AS (
       INSERT INTO hosts AS h (host, in_flight, head_id)
-      SELECT host, -count(*)::int, min(id) FILTER (WHERE state = 0) FROM moved GROUP BY host ORDER BY host
+      SELECT host, -count(*)::int, min(id) FILTER (WHERE state = ${S.waiting}) FROM moved GROUP BY host ORDER BY host
       ON CONFLICT (host) DO UPDATE SET in_flight = h.in_flight + excluded.in_flight, head_id = least(h.head_id, excluded.head_id)
     )
     SELECT count(*)::int AS n FROM moved`;
@@ -43,7 +44,7 @@ const EXTEND = `
   UPDATE frontier f SET lease_until = $3
   FROM (
     SELECT f2.id FROM frontier f2 JOIN unnest($1::bigint[], $2::text[]) AS e(id, token) ON f2.id = e.id AND f2.lease_token = e.token
-    WHERE f2.state = 1 ORDER BY f2.id FOR UPDATE OF f2
+    WHERE f2.state = ${S.leased} ORDER BY f2.id FOR UPDATE OF f2
   ) x WHERE f.id = x.id`;
 
 export async function extendLeases(db: Db, entries: { id: number; leaseToken: string }[], until: number): Promise<void> {

@@ -1,30 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import { OwlError } from '../../errors.ts';
+import { loadMigrations as loadFrom, migrationsDir, type Migration } from '../migration-files.ts';
 import type { Db } from './db.ts';
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export type { Migration } from '../migration-files.ts';
 
-const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+const MIGRATIONS_DIR = migrationsDir(import.meta.url, 'postgres');
 
-/** Reads `migrations/NNN-name.sql` in version order. Never edit a shipped file: add the next number. */
+/** The PostgreSQL migrations (`migrations/NNN-name.sql`). */
 export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
-  const out: Migration[] = [];
-  for (const file of readdirSync(dir)) {
-    const m = /^(\d{3})-([a-z0-9-]+)\.sql$/.exec(file);
-    if (!m) continue;
-    out.push({ version: Number(m[1]), name: m[2]!, sql: readFileSync(path.join(dir, file), 'utf8') });
-  }
-  out.sort((a, b) => a.version - b.version);
-  out.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migrations must be numbered 001, 002, … without gaps; found ${m.version} at position ${i + 1}`);
-  });
-  return out;
+  return loadFrom(dir);
 }
 
 /**

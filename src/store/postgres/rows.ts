@@ -1,15 +1,16 @@
+import { FrontierKind as K, FrontierState as S } from '../frontier-state.ts';
 import type { Job, JobOptions, JobStatus } from '../types.ts';
 import { isLive } from '../rows.ts';
 
-export { isLive, toPage, toProxyHealth, type PageRow, type ProxyRow } from '../rows.ts';
+export { isLive, toPage, toPageWithContent, toProxyHealth, type PageContentRow, type PageRow, type ProxyRow } from '../rows.ts';
 
 /** SQL for "the job is live" on a jobs row aliased `j`. */
 export const LIVE = `j.status IN ('queued', 'running')`;
 
 /** Columns of a job row, with its leased URLs counted from the small partial index of leased entries. */
 export const JOB_COLUMNS = `j.seq, j.id, j.status, j.seeds, j.options, j.source, j.created_at, j.started_at, j.finished_at, j.reason,
-  j.admitted, j.fetched, j.failed,
-  (SELECT count(*) FROM frontier f WHERE f.job_seq = j.seq AND f.state = 1) AS leased`;
+  j.admitted, j.fetched, j.failed, j.sitemaps, j.key_id,
+  (SELECT count(*) FROM frontier f WHERE f.job_seq = j.seq AND f.state = ${S.leased} AND f.kind = ${K.page}) AS leased`;
 
 export interface JobRow {
   seq: number;
@@ -25,7 +26,9 @@ export interface JobRow {
   admitted: number;
   fetched: number;
   failed: number;
+  sitemaps: number;
   leased: number;
+  key_id: string | null;
 }
 
 export function toJob(row: JobRow): Job {
@@ -40,7 +43,8 @@ export function toJob(row: JobRow): Job {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     reason: row.reason,
-    counts: { admitted: row.admitted, queued, inFlight: row.leased, fetched: row.fetched, failed: row.failed },
+    counts: { admitted: row.admitted, queued, inFlight: row.leased, fetched: row.fetched, failed: row.failed, sitemaps: row.sitemaps },
+    keyId: row.key_id ?? null,
   };
 }
 

@@ -23,6 +23,9 @@ export interface QueuedEntry {
   depth: number;
   attempts: number;
   notBefore: number;
+  /** FrontierKind code (page or sitemap). */
+  kind: number;
+  lastmod: number | null;
 }
 
 export interface Lease {
@@ -63,8 +66,23 @@ export interface ClaimRequest {
   serves: (jobSeq: number) => boolean;
 }
 
+/** What a claim took, and when the hosts it could not serve become due. */
+export interface Taken {
+  picked: QueuedEntry[];
+  /**
+   * When fewer than `limit` were picked: the earliest time a host that was not due (politeness
+   * deadline) or an entry waiting for a retry becomes due; null when the claim was filled or
+   * nothing waits for a time (only full hosts or other modes' jobs).
+   */
+  nextDueAt: number | null;
+}
+
 export class MemoryFrontier {
   private readonly hosts = new Map<string, HostState>();
+  /** The latest claim time seen: a host with a politeness deadline after it is remembered. */
+  private latestNow = 0;
+  /** While a claim runs: the earliest `notBefore` of entries that were served but not due. */
+  private earliestRetry = Number.POSITIVE_INFINITY;
   private readonly leases = new Map<number, Lease>();
   /** Hosts with waiting entries, by the id of their oldest one (entries go stale when a head moves). */
   private readonly heap: Array<{ head: number; host: HostState }> = [];
@@ -181,9 +199,12 @@ export class MemoryFrontier {
    * its leases; one per claim under a host delay, which then defers the host). The picked
    * entries leave the queue; the caller leases them with `grant`.
    */
-  take(req: ClaimRequest): QueuedEntry[] {
+  take(req: ClaimRequest): Taken {
     const picked: QueuedEntry[] = [];
-    if (req.limit <= 0) return picked;
+    if (req.now > this.latestNow) this.latestNow = req.now;
+    if (req.limit <= 0) return { picked, nextDueAt: null };
+    let nextDueAt = Number.POSITIVE_INFINITY;
+    this.earliestRetry = Number.POSITIVE_INFINITY;
     const perHostCap = req.hostDelayMs > 0 ? 1 : Number.POSITIVE_INFINITY;
     const visited = new Set<HostState>();
     const again: Array<{ host: HostState; cap: number }> = [];
@@ -215,8 +236,14 @@ export class MemoryFrontier {
       }
       round = next;
     }
-    for (const host of visited) this.file(host);
-    return picked;
+    for (const host of visited) {
+      this.file(host);
+      // A host with waiting entries that is not due (or was just deferred by this claim's delay).
+      if (host.nextFetchAt > req.now && host.nextFetchAt < nextDueAt && host.filedHead !== -1) nextDueAt = host.nextFetchAt;
+    }
+    if (picked.length >= req.limit) return { picked, nextDueAt: null };
+    nextDueAt = Math.min(nextDueAt, this.earliestRetry);
+    return { picked, nextDueAt: nextDueAt === Number.POSITIVE_INFINITY ? null : nextDueAt };
   }
 
   /** Leases a taken entry to `workerId`. */
@@ -259,11 +286,15 @@ export class MemoryFrontier {
       const { queue } = host;
       for (let i = host.start; i < queue.length; i++) {
         const entry = queue[i]!;
-        if (entry.notBefore <= req.now && req.serves(entry.jobSeq)) {
-          this.removeAt(host, i);
-          if (host.spilledAfter !== null && queue.length - host.start < REFILL_BELOW) this.refill(host);
-          return entry;
+        if (entry.notBefore > req.now) {
+          // (An entry of a job this worker does not serve may wake it once for nothing: harmless.)
+          if (entry.notBefore < this.earliestRetry) this.earliestRetry = entry.notBefore;
+          continue;
         }
+        if (!req.serves(entry.jobSeq)) continue;
+        this.removeAt(host, i);
+        if (host.spilledAfter !== null && queue.length - host.start < REFILL_BELOW) this.refill(host);
+        return entry;
       }
       if (host.spilledAfter === null || !this.refill(host)) return null;
     }
@@ -370,7 +401,7 @@ export class MemoryFrontier {
   }
 
   private forgetIfIdle(host: HostState): void {
-    const idle = host.start >= host.queue.length && host.spilledAfter === null && host.inFlight === 0 && host.nextFetchAt <= Date.now();
+    const idle = host.start >= host.queue.length && host.spilledAfter === null && host.inFlight === 0 && host.nextFetchAt <= this.latestNow;
     if (idle && this.hosts.get(host.name) === host) this.hosts.delete(host.name);
   }
 }

@@ -1,7 +1,6 @@
 import type { Job, JobOptions, JobStatus } from '../types.ts';
-import { isLive } from '../rows.ts';
 
-export { isLive, toPage, toProxyHealth, type PageRow, type ProxyRow } from '../rows.ts';
+export { isLive, toPage, toPageWithContent, toProxyHealth, type PageContentRow, type PageRow, type ProxyRow } from '../rows.ts';
 
 export interface JobRow {
   seq: number;
@@ -22,13 +21,19 @@ export interface JobRow {
   in_flight: number;
   fetched: number;
   failed: number;
+  /** Sitemap entries waiting or leased. */
+  sitemaps: number;
+  key_id: string | null;
 }
 
 /** The columns settle reads and rewrites. */
 export type CountedJobRow = Pick<
   JobRow,
-  'seq' | 'id' | 'status' | 'max_pages' | 'max_depth' | 'reason' | 'started_at' | 'finished_at' | 'admitted' | 'queued' | 'in_flight' | 'fetched' | 'failed'
->;
+  'seq' | 'id' | 'status' | 'max_pages' | 'max_depth' | 'reason' | 'started_at' | 'finished_at' | 'admitted' | 'queued' | 'in_flight' | 'fetched' | 'failed' | 'sitemaps'
+> & {
+  /** Sitemap entries the job ever admitted (read when a settle first admits one). */
+  sitemaps_admitted?: number;
+};
 
 export function toJob(row: JobRow): Job {
   return {
@@ -41,6 +46,7 @@ export function toJob(row: JobRow): Job {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     reason: row.reason,
-    counts: { admitted: row.admitted, queued: row.queued, inFlight: row.in_flight, fetched: row.fetched, failed: row.failed },
+    counts: { admitted: row.admitted, queued: row.queued, inFlight: row.in_flight, fetched: row.fetched, failed: row.failed, sitemaps: row.sitemaps },
+    keyId: row.key_id ?? null,
   };
 }

@@ -5,20 +5,24 @@
  * writes pages, frontier states and job counters, and admits discovered links (the table's
  * unique index decides what is new; what is admitted joins the in-memory frontier).
  */
-import type { DiscoveredUrl, FinishedJob, Outcome, PageRecord } from '../types.ts';
+import { FrontierKind } from '../frontier-state.ts';
+import { MAX_SITEMAP_NESTING, MAX_SITEMAPS_PER_JOB, type DiscoveredUrl, type FinishedJob, type Outcome, type PageRecord } from '../types.ts';
 import type { QueuedEntry } from './frontier.ts';
 import type { Core } from './leases.ts';
 import { isLive, type CountedJobRow } from './rows.ts';
+import { publishJobEnd } from './webhooks.ts';
 
 /** An accepted outcome, as read from the caller's objects when settle() was called. */
 export type SettledItem =
   | { kind: 'done'; entry: QueuedEntry; page: PageRecord; discovered: DiscoveredUrl[] }
   | { kind: 'retry'; entry: QueuedEntry; notBefore: number; errorCode: string; requeued: boolean }
-  | { kind: 'failed'; entry: QueuedEntry; page: PageRecord };
+  | { kind: 'failed'; entry: QueuedEntry; page: PageRecord }
+  | { kind: 'sitemap'; entry: QueuedEntry; discovered: DiscoveredUrl[]; errorCode: string | null };
 
 /** A change waiting for the next group commit, applied in order. */
 export type Change =
-  | { kind: 'claimed'; perJob: Map<number, number>; now: number }
+  /** `perJob`: pages claimed per job; `jobs`: every job an entry was claimed for (they start running). */
+  | { kind: 'claimed'; perJob: Map<number, number>; jobs: Set<number>; now: number }
   /** Leases that ended without an outcome (expired, released): back in line, or dropped when the job ended. */
   | { kind: 'returned'; items: Array<{ entry: QueuedEntry; requeued: boolean }> }
   | { kind: 'settled'; items: SettledItem[]; report: SettleReport };
@@ -52,6 +56,8 @@ export function acceptOutcomes(core: Core, outcomes: Outcome[]): { accepted: boo
       items.push({ kind: 'retry', entry, notBefore: outcome.notBefore, errorCode: outcome.errorCode, requeued });
     } else if (outcome.kind === 'done') {
       items.push({ kind: 'done', entry, page: outcome.page, discovered: outcome.discovered });
+    } else if (outcome.kind === 'sitemap') {
+      items.push({ kind: 'sitemap', entry, discovered: outcome.discovered, errorCode: outcome.errorCode });
     } else {
       items.push({ kind: 'failed', entry, page: outcome.page });
     }
@@ -63,6 +69,7 @@ type OutcomeFields = { entryId: number; leaseToken: string } & (
   | { kind: 'done'; page: PageRecord; discovered: DiscoveredUrl[] }
   | { kind: 'retry'; notBefore: number; errorCode: string }
   | { kind: 'failed'; page: PageRecord }
+  | { kind: 'sitemap'; discovered: DiscoveredUrl[]; errorCode: string | null }
 );
 
 function readOutcome(o: Outcome): OutcomeFields {
@@ -75,6 +82,8 @@ function readOutcome(o: Outcome): OutcomeFields {
       return { entryId, leaseToken, kind: 'retry', notBefore: o.notBefore, errorCode: o.errorCode };
     case 'failed':
       return { entryId, leaseToken, kind: 'failed', page: o.page };
+    case 'sitemap':
+      return { entryId, leaseToken, kind: 'sitemap', discovered: o.discovered, errorCode: o.errorCode };
   }
 }
 
@@ -97,7 +106,27 @@ export function recordChanges(core: Core, changes: Change[], now: number): void 
   };
   const insertPage = (seq: number, page: PageRecord): void => {
     s.insertPage.run(seq, page.url, page.finalUrl, page.statusCode, page.title, page.bytes, page.fetchMs, page.errorCode,
-      page.contentType, page.mode, page.linksFound, page.depth, page.fetchedAt);
+      page.contentType, page.mode, page.linksFound, page.depth, page.fetchedAt, page.contentHash, page.lastmod, page.content,
+      page.change ?? null, page.previousPageId ?? null, page.revisit ? JSON.stringify(page.revisit) : null);
+  };
+  /** Admits a discovered URL unless the job has no room for it (pages: maxPages and maxDepth; sitemaps: their own cap). */
+  const admit = (seq: number, job: CountedJobRow, link: DiscoveredUrl, report: SettleReport): void => {
+    const sitemap = link.kind === 'sitemap';
+    if (sitemap) job.sitemaps_admitted ??= s.countSitemaps.get(seq) as number;
+    if (sitemap ? job.sitemaps_admitted! >= MAX_SITEMAPS_PER_JOB || link.depth > MAX_SITEMAP_NESTING : job.admitted >= job.max_pages || link.depth > job.max_depth) return;
+    const kind = sitemap ? FrontierKind.sitemap : FrontierKind.page;
+    const lastmod = link.lastmod ?? null;
+    const info = s.insertEntry.run(seq, link.url, link.host, link.depth, kind, lastmod);
+    if (info.changes === 0) return;
+    if (sitemap) {
+      job.sitemaps += 1;
+      job.sitemaps_admitted! += 1;
+    } else {
+      job.admitted += 1;
+      job.queued += 1;
+      report.enqueued += 1;
+    }
+    frontier.admit({ id: Number(info.lastInsertRowid), jobSeq: seq, url: link.url, host: link.host, depth: link.depth, attempts: 0, notBefore: 0, kind, lastmod });
   };
 
   // A commit that failed and is tried again starts its reports afresh.
@@ -110,8 +139,9 @@ export function recordChanges(core: Core, changes: Change[], now: number): void 
   for (const change of changes) {
     switch (change.kind) {
       case 'claimed':
-        for (const [seq, n] of change.perJob) {
+        for (const seq of change.jobs) {
           const job = jobOf(seq);
+          const n = change.perJob.get(seq) ?? 0;
           job.queued -= n;
           job.in_flight += n;
           if (job.status === 'queued') job.status = 'running';
@@ -121,38 +151,42 @@ export function recordChanges(core: Core, changes: Change[], now: number): void 
       case 'returned':
         for (const { entry, requeued } of change.items) {
           const job = jobOf(entry.jobSeq);
-          job.in_flight -= 1;
-          if (requeued) job.queued += 1;
-          else s.drop.run(entry.id);
+          const page = entry.kind === FrontierKind.page;
+          if (page) job.in_flight -= 1;
+          if (requeued) {
+            if (page) job.queued += 1;
+          } else {
+            s.drop.run(entry.id);
+            if (!page) job.sitemaps -= 1;
+          }
         }
         break;
       case 'settled':
         for (const item of change.items) {
           const { entry } = item;
           const job = jobOf(entry.jobSeq);
-          job.in_flight -= 1;
+          const page = entry.kind === FrontierKind.page;
+          if (page) job.in_flight -= 1;
           lastReport.set(entry.jobSeq, change.report);
-          if (item.kind === 'done') {
-            s.markDone.run(entry.id);
-            insertPage(entry.jobSeq, item.page);
-            job.fetched += 1;
-            if (!isLive(job.status)) continue;
-            for (const link of item.discovered) {
-              if (job.admitted >= job.max_pages) break;
-              if (link.depth > job.max_depth) continue;
-              const info = s.insertEntry.run(entry.jobSeq, link.url, link.host, link.depth);
-              if (info.changes === 0) continue;
-              job.admitted += 1;
-              job.queued += 1;
-              change.report.enqueued += 1;
-              frontier.admit({ id: Number(info.lastInsertRowid), jobSeq: entry.jobSeq, url: link.url, host: link.host, depth: link.depth, attempts: 0, notBefore: 0 });
+          if (item.kind === 'done' || item.kind === 'sitemap') {
+            if (item.kind === 'done') {
+              s.markDone.run(entry.id);
+              insertPage(entry.jobSeq, item.page);
+              job.fetched += 1;
+            } else {
+              if (item.errorCode === null) s.markDone.run(entry.id);
+              else s.markFailed.run(item.errorCode, entry.id);
+              job.sitemaps -= 1;
             }
+            if (!isLive(job.status)) continue;
+            for (const link of item.discovered) admit(entry.jobSeq, job, link, change.report);
           } else if (item.kind === 'retry') {
             if (item.requeued) {
               s.markRetry.run(item.notBefore, item.errorCode, entry.id);
-              job.queued += 1;
+              if (page) job.queued += 1;
             } else {
               s.drop.run(entry.id);
+              if (!page) job.sitemaps -= 1;
             }
           } else {
             s.markFailed.run(item.page.errorCode, entry.id);
@@ -165,15 +199,16 @@ export function recordChanges(core: Core, changes: Change[], now: number): void 
   }
 
   for (const job of jobs.values()) {
-    if (isLive(job.status) && job.queued === 0 && job.in_flight === 0) {
+    if (isLive(job.status) && job.queued === 0 && job.in_flight === 0 && job.sitemaps === 0) {
       const failed = job.fetched === 0 && job.failed > 0;
       job.status = failed ? 'failed' : 'done';
       job.reason = failed ? ((s.failureReason.get(job.seq) as string | undefined) ?? null) : null;
       job.finished_at = now;
       core.setLive(job.seq, false);
       lastReport.get(job.seq)?.finishedJobs.push({ id: job.id, status: job.status, reason: job.reason });
+      publishJobEnd(s, job, now);
     }
-    s.writeJobCounts.run(job.admitted, job.queued, job.in_flight, job.fetched, job.failed, job.status, job.reason, job.started_at,
-      job.finished_at, job.seq);
+    s.writeJobCounts.run(job.admitted, job.queued, job.in_flight, job.fetched, job.failed, job.sitemaps, job.status, job.reason,
+      job.started_at, job.finished_at, job.seq);
   }
 }
