@@ -3,7 +3,7 @@
  * Readable body stream and async resource cost about 15-20 µs of CPU per response on a 12 KB
  * page (a third of undici's whole cost); a dispatch handler receives the chunks directly.
  *
- * What happens to a body is decided when the headers arrive (`choose`): collect it (inflating
+ * What happens to a body is decided when the headers arrive (the policy's `plan`): collect it (inflating
  * gzip/deflate/br, failing with BODY_LIMIT past the limit counted after decoding), or discard it
  * as undici's `dump()` does — read up to 64 KB so the connection is kept, destroy it beyond.
  */

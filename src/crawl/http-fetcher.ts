@@ -5,8 +5,9 @@
  * created once; a fetch allocates its URL, one timer and its body buffer.
  */
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
+import type { Config } from '../config/schema.ts';
 import { OwlError, isOwlError, type ErrorCode } from '../errors.ts';
-import { Exchange, type BodyPlan, type BodyPolicy, type ResponseHeaders } from './http-exchange.ts';
+import { Exchange, type BodyPlan, type BodyPolicy, type Hop, type ResponseHeaders } from './http-exchange.ts';
 import { assertHostResolvesAllowed, checkTarget, createGuardedLookup, isForbiddenAddress } from './target-guard.ts';
 import type { FetchRequest, FetchResponse, Fetcher, ProxyHandle } from './types.ts';
 
@@ -45,6 +46,8 @@ function firstValue(v: string | string[] | undefined): string | undefined {
 const CHARSET_PARAM = /charset\s*=\s*["']?\s*([\w.:-]+)/i;
 // <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x">
 const META_CHARSET = /<meta\b[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)/i;
+// <?xml version="1.0" encoding="x"?>
+const XML_ENCODING = /^\s*<\?xml\b[^>]*?encoding\s*=\s*["']\s*([\w.:-]+)/;
 const SNIFF_BYTES = 1024;
 
 const decoders = new Map<string, TextDecoder | null>();
@@ -64,13 +67,27 @@ function decoderFor(label: string): TextDecoder | null {
   return d;
 }
 
-function decodeBody(buf: Buffer, contentTypeHeader: string | undefined): string {
+/** How a 'documents' body is handled, by media type; null: not read. */
+type DocumentBody = 'html' | 'xml' | 'text' | 'bytes';
+function documentBody(contentType: string | null, htmlTypes: ReadonlySet<string>): DocumentBody | null {
+  if (contentType === null) return null;
+  if (htmlTypes.has(contentType)) return 'html';
+  if (contentType === 'application/pdf') return 'bytes';
+  if (contentType === 'application/xml' || contentType === 'text/xml' || contentType.endsWith('+xml')) return 'xml';
+  if (contentType.startsWith('text/') || contentType === 'application/json' || contentType.endsWith('+json')) return 'text';
+  return null;
+}
+
+function decodeBody(buf: Buffer, contentTypeHeader: string | undefined, sniff: 'html' | 'xml' | 'none' = 'html'): string {
   // A byte-order mark wins over every declaration (WHATWG encoding sniffing).
   if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return buf.toString('utf8', 3);
   if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return decoderFor('utf-16le')!.decode(buf.subarray(2));
   if (buf.length >= 2 && buf[0] === 0xfe && buf[1] === 0xff) return decoderFor('utf-16be')!.decode(buf.subarray(2));
   let label = contentTypeHeader === undefined ? undefined : CHARSET_PARAM.exec(contentTypeHeader)?.[1];
-  if (label === undefined) label = META_CHARSET.exec(buf.toString('latin1', 0, Math.min(buf.length, SNIFF_BYTES)))?.[1];
+  if (label === undefined && sniff !== 'none') {
+    const head = buf.toString('latin1', 0, Math.min(buf.length, SNIFF_BYTES));
+    label = (sniff === 'html' ? META_CHARSET : XML_ENCODING).exec(head)?.[1];
+  }
   const dec = label === undefined ? null : decoderFor(label);
   return dec === null ? buf.toString('utf8') : dec.decode(buf);
 }
@@ -264,24 +281,44 @@ class FetchPolicy implements BodyPolicy {
     private readonly opts: HttpFetcherOptions,
     private readonly accepted: ReadonlySet<string>,
     private readonly viaProxy: boolean,
-    private readonly readAll: boolean,
+    private readonly accept: NonNullable<FetchRequest['accept']>,
+    private readonly maxBodyBytes: number,
     private readonly deadline: Deadline,
   ) {}
 
   plan(status: number, h: ResponseHeaders, url: string): BodyPlan {
     if ((REDIRECT_STATUSES.has(status) && h.location !== undefined) || (this.viaProxy && status === 407)) return DRAIN;
     const contentType = mediaType(firstValue(h['content-type']));
-    if (!this.readAll && (contentType === null || !this.accepted.has(contentType))) return DRAIN;
+    const { accept } = this;
+    if (accept === 'html' && (contentType === null || !this.accepted.has(contentType))) return DRAIN;
+    if (accept === 'documents' && documentBody(contentType, this.accepted) === null) return DRAIN;
     const enc = h['content-encoding'];
     const encoding = typeof enc === 'string' ? enc : enc?.[enc.length - 1];
     const length = Number(h['content-length']);
-    const { maxBodyBytes, bodyTimeoutMs } = this.opts;
+    const { maxBodyBytes } = this;
+    const { bodyTimeoutMs } = this.opts;
     if ((encoding === undefined || encoding === 'identity') && length > maxBodyBytes) {
       throw new OwlError('BODY_LIMIT', undefined, { url, limit: maxBodyBytes, contentLength: length });
     }
     this.deadline.tighten(bodyTimeoutMs);
     return { collect: true, encoding };
   }
+}
+
+/** The settings a fetcher is built from. */
+type FetcherSettings = Pick<Config, 'userAgent' | 'connectTimeoutMs' | 'headersTimeoutMs' | 'bodyTimeoutMs' | 'maxBodyBytes' | 'maxRedirects'>;
+
+/** A fetcher's options as the settings give them (the crawl's and POST /scrape's fetchers differ only in connections per origin). */
+export function fetcherOptionsFrom(config: FetcherSettings, connectionsPerOrigin: number): HttpFetcherOptions {
+  return {
+    userAgent: config.userAgent,
+    connectTimeoutMs: config.connectTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    maxBodyBytes: config.maxBodyBytes,
+    maxRedirects: config.maxRedirects,
+    connectionsPerOrigin,
+  };
 }
 
 export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
@@ -335,12 +372,13 @@ export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
     const proxy = req.proxy ?? null;
     const dispatcher: Dispatcher = proxy !== null ? proxyAgent(proxy) : req.allowPrivate ? open : guarded;
     const headers = req.headers === undefined ? baseHeaders : { ...baseHeaders, ...lowerKeys(req.headers) };
-    const readAll = req.accept === 'text';
+    const accept = req.accept ?? 'html';
+    const maxBodyBytes = req.maxBodyBytes ?? opts.maxBodyBytes;
     const deadline = new Deadline(totalTimeoutMs, req.url, req.signal);
     let url = req.url;
     let redirects = 0;
     let visited: Set<string> | null = null;
-    const policy = new FetchPolicy(opts, accepted, proxy !== null, readAll, deadline);
+    const policy = new FetchPolicy(opts, accepted, proxy !== null, accept, maxBodyBytes, deadline);
     try {
       for (;;) {
         const target = checkTarget(url, req.allowPrivate, isForbidden);
@@ -352,9 +390,9 @@ export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
             throw toOwlError(err, url, false);
           }
         }
-        const exchange = new Exchange(policy, opts.maxBodyBytes, url);
+        const exchange = new Exchange(policy, maxBodyBytes, url);
         deadline.exchange = exchange;
-        let hop;
+        let hop: Hop;
         try {
           if (deadline.aborted) exchange.abort(deadline.reason as Error);
           dispatcher.dispatch({ origin: target.origin, path: target.pathname + target.search, method: 'GET', headers }, exchange);
@@ -379,20 +417,31 @@ export function createHttpFetcher(opts: HttpFetcherOptions): Fetcher {
           throw new OwlError('PROXY', 'The proxy requires authentication (407)', { url, proxy: proxy.id });
         }
         const ct = firstValue(rawHeaders['content-type']);
-        const body = hop.body === null ? null : decodeBody(hop.body, ct);
-        const bytes = hop.wireBytes;
         const contentType = mediaType(ct);
-        return {
+        let body: string | null = null;
+        let raw: Buffer | null | undefined;
+        if (hop.body !== null) {
+          if (accept === 'html' || accept === 'text') body = decodeBody(hop.body, ct);
+          else if (accept === 'bytes') raw = hop.body;
+          else {
+            const kind = documentBody(contentType, accepted);
+            if (kind === 'bytes') raw = hop.body;
+            else body = decodeBody(hop.body, ct, kind === 'html' ? 'html' : kind === 'xml' ? 'xml' : 'none');
+          }
+        }
+        const response: FetchResponse = {
           url: req.url,
           finalUrl: url,
           status,
           headers: flattenHeaders(rawHeaders),
           contentType,
           body,
-          bytes,
+          bytes: hop.wireBytes,
           fetchMs: performance.now() - started,
           redirects,
         };
+        if (raw !== undefined) response.raw = raw;
+        return response;
       }
     } finally {
       deadline.dispose();

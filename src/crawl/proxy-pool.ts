@@ -7,6 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { OwlError } from '../errors.ts';
 import type { ProxyHandle } from './types.ts';
 import type { ProxyHealth } from '../store/types.ts';
+import { redactUrl } from '../redact.ts';
+import type { Config } from '../config/schema.ts';
 
 export interface ProxyPoolOptions {
   /** Proxy URLs (may carry credentials); de-duplicated by the caller (see loadProxyList). */
@@ -149,11 +151,6 @@ function proxyProblem(raw: string): string | null {
   return null;
 }
 
-/** Never echo credentials into an error message or a log. */
-function redact(raw: string): string {
-  return raw.replace(/\/\/[^/@\s]*@/, '//***@');
-}
-
 /**
  * Reads config: OWL_PROXIES list plus an optional file (one URL per line, # comments, blank
  * lines). Rejects with an OwlError CONFIG_INVALID naming the bad entry (line number for files):
@@ -164,7 +161,7 @@ export async function loadProxyList(opts: { proxies: string[]; proxyFile?: strin
   const seen = new Set<string>();
   const add = (raw: string, where: string): void => {
     const problem = proxyProblem(raw);
-    if (problem) throw new OwlError('CONFIG_INVALID', `proxy ${redact(raw)} (${where}) ${problem}`, { field: 'proxies', where });
+    if (problem) throw new OwlError('CONFIG_INVALID', `proxy ${redactUrl(raw)} (${where}) ${problem}`, { field: 'proxies', where });
     const id = proxyId(raw);
     if (seen.has(id)) return;
     seen.add(id);
@@ -187,4 +184,10 @@ export async function loadProxyList(opts: { proxies: string[]; proxyFile?: strin
     });
   }
   return out;
+}
+
+/** The pool the settings describe: OWL_PROXIES and OWL_PROXY_FILE, with OWL_PROXY_COOLDOWN_MS. */
+export async function buildProxyPool(config: Pick<Config, 'proxies' | 'proxyFile' | 'proxyCooldownMs'>): Promise<ProxyPool> {
+  const list = await loadProxyList({ proxies: config.proxies, proxyFile: config.proxyFile });
+  return createProxyPool({ proxies: list, cooldownBaseMs: config.proxyCooldownMs });
 }

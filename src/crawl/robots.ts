@@ -13,14 +13,28 @@ export interface RobotsCheck {
   crawlDelayMs: number | null;
   /**
    * True when the file could not be read (5xx, 429, network): everything is disallowed for now
-   * (RFC 9309), but as a temporary state — the caller should try the URL again later.
+   * (RFC 9309), but as a temporary state — the caller should try the URL again at `retryAt`,
+   * when the file is asked for again.
    */
   unavailable?: boolean;
+  retryAt?: number;
+  /** True when the target guard refused the host itself (a private address): not a robots.txt rule. */
+  forbidden?: boolean;
 }
+
+/** An unreadable robots.txt is asked for again after this long; its site's URLs wait meanwhile. */
+export const ROBOTS_ERROR_TTL_MS = 30_000;
+/** How long a site's URLs wait for an unreadable robots.txt before they fail as robots_unavailable. */
+export const ROBOTS_UNAVAILABLE_GIVE_UP_MS = 60 * 60 * 1000;
 
 export interface RobotsCache {
   /** Whether `url` may be fetched. Fetches the origin's robots.txt on first use (through `ctx.proxy` if given). */
   check(url: string, ctx: { proxy?: ProxyHandle | null; allowPrivate: boolean }): Promise<RobotsCheck>;
+  /**
+   * The `Sitemap:` URLs of the robots.txt of `url`'s origin, in file order (fetched like check(),
+   * sharing its cache); [] when the file has none or could not be read.
+   */
+  sitemaps(url: string, ctx: { proxy?: ProxyHandle | null; allowPrivate: boolean }): Promise<string[]>;
   /** Origins cached, failures included. */
   size(): number;
 }
@@ -32,7 +46,7 @@ export interface RobotsCacheOptions {
   userAgent: string;
   /** How long a fetched file (or a 4xx "allow all") is trusted. Default 1 hour. */
   ttlMs?: number;
-  /** How long an unreachable robots.txt (5xx, 429, network error) disallows the origin. Default 10 minutes. */
+  /** How long an unreachable robots.txt (5xx, 429, network error) disallows the origin before it is asked again. Default 30 s. */
   errorTtlMs?: number;
   /** Origins kept; the least recently used is dropped beyond this. Default 10,000. */
   maxEntries?: number;
@@ -52,8 +66,7 @@ interface Entry {
 }
 
 const ALLOW_ALL: RobotsCheck = Object.freeze({ allowed: true, crawlDelayMs: null }) as RobotsCheck;
-const UNAVAILABLE: RobotsCheck = Object.freeze({ allowed: false, crawlDelayMs: null, unavailable: true }) as RobotsCheck;
-const FORBIDDEN: RobotsCheck = Object.freeze({ allowed: false, crawlDelayMs: null }) as RobotsCheck;
+const FORBIDDEN: RobotsCheck = Object.freeze({ allowed: false, crawlDelayMs: null, forbidden: true }) as RobotsCheck;
 
 /** `Mozilla/5.0 (compatible; owl/1.0)` is not a product token we can match; `owl/1.0 (+url)` gives `owl`. */
 export function productToken(userAgent: string): string {
@@ -63,7 +76,7 @@ export function productToken(userAgent: string): string {
 
 export function createRobotsCache(opts: RobotsCacheOptions): RobotsCache {
   const ttlMs = opts.ttlMs ?? 60 * 60 * 1000;
-  const errorTtlMs = opts.errorTtlMs ?? 10 * 60 * 1000;
+  const errorTtlMs = opts.errorTtlMs ?? ROBOTS_ERROR_TTL_MS;
   const maxEntries = opts.maxEntries ?? 10_000;
   const now = opts.now ?? Date.now;
   const token = productToken(opts.userAgent);
@@ -100,33 +113,44 @@ export function createRobotsCache(opts: RobotsCacheOptions): RobotsCache {
 
   const evaluate = (entry: Entry, url: string): RobotsCheck => {
     if (entry.robot === null) return ALLOW_ALL;
-    if (entry.robot === false) return UNAVAILABLE;
+    if (entry.robot === false) return { allowed: false, crawlDelayMs: null, unavailable: true, retryAt: entry.expiresAt };
     if (entry.robot === 'forbidden') return FORBIDDEN;
     const allowed = entry.robot.isAllowed(url, token) !== false;
     const delay = entry.robot.getCrawlDelay(token);
     return { allowed, crawlDelayMs: delay === undefined || !Number.isFinite(delay) ? null : Math.round(delay * 1000) };
   };
 
+  /** The cached entry (no await on a hit: check() runs once per page), or its load. */
+  const entryFor = (url: string, ctx: { proxy?: ProxyHandle | null; allowPrivate: boolean }): Entry | Promise<Entry> => {
+    const origin = cacheKeyOf(url);
+    const cached = entries.get(origin);
+    if (cached !== undefined && cached.expiresAt > now()) {
+      entries.delete(origin);
+      entries.set(origin, cached);
+      return cached;
+    }
+    let pending = inflight.get(origin);
+    if (pending === undefined) {
+      pending = load(origin, ctx).then((entry) => {
+        inflight.delete(origin);
+        if (entry.expiresAt > 0) store(origin, entry);
+        else entries.delete(origin);
+        return entry;
+      });
+      inflight.set(origin, pending);
+    }
+    return pending;
+  };
+
   return {
     async check(url, ctx) {
-      const origin = cacheKeyOf(url);
-      const cached = entries.get(origin);
-      if (cached !== undefined && cached.expiresAt > now()) {
-        entries.delete(origin);
-        entries.set(origin, cached);
-        return evaluate(cached, url);
-      }
-      let pending = inflight.get(origin);
-      if (pending === undefined) {
-        pending = load(origin, ctx).then((entry) => {
-          inflight.delete(origin);
-          if (entry.expiresAt > 0) store(origin, entry);
-          else entries.delete(origin);
-          return entry;
-        });
-        inflight.set(origin, pending);
-      }
-      return evaluate(await pending, url);
+      const entry = entryFor(url, ctx);
+      return evaluate(entry instanceof Promise ? await entry : entry, url);
+    },
+    async sitemaps(url, ctx) {
+      const entry = await entryFor(url, ctx);
+      if (entry.robot === null || entry.robot === false || entry.robot === 'forbidden') return [];
+      return entry.robot.getSitemaps();
     },
     size: () => entries.size,
   };

@@ -20,8 +20,16 @@ export interface FetchRequest {
   signal?: AbortSignal;
   /** Extra request headers (e.g. Accept-Language). */
   headers?: Record<string, string>;
-  /** 'html' (default): read bodies of crawlable types only; 'text': read and decode any body (robots.txt). */
-  accept?: 'html' | 'text';
+  /**
+   * Which bodies are read (the others are drained and `body` is null):
+   * - 'html' (default): HTML and XHTML only, decoded;
+   * - 'documents': also text/*, JSON, XML (decoded) and PDF (bytes in `raw`);
+   * - 'text': any body, decoded as text (robots.txt);
+   * - 'bytes': any body, undecoded in `raw` (sitemaps, which may be gzip files).
+   */
+  accept?: 'html' | 'documents' | 'text' | 'bytes';
+  /** Body cap for this request, overriding the fetcher's `maxBodyBytes` (sitemaps may be 50 MB). */
+  maxBodyBytes?: number;
 }
 
 export interface FetchResponse {
@@ -34,8 +42,10 @@ export interface FetchResponse {
   headers: Record<string, string>;
   /** Media type without parameters (`text/html`), or null. */
   contentType: string | null;
-  /** Decoded body when the content type is crawlable (HTML/XHTML), else null (body drained). */
+  /** Decoded body when the accept mode reads this content type as text, else null. */
   body: string | null;
+  /** The body's bytes (content-decoded) for PDF in 'documents' mode and every body in 'bytes' mode; else absent. */
+  raw?: Buffer | null;
   /** Bytes of the final response body read from the wire. */
   bytes: number;
   /** Wall time from request start to body end, all redirects included. */
@@ -57,6 +67,28 @@ export interface ExtractedPage {
   /** Absolute, normalised http(s) URLs, fragments dropped, de-duplicated, in document order. */
   links: string[];
   title: string | null;
+  /**
+   * The links of `links` whose every <a>/<area> carries rel="nofollow" (a link also reached by a
+   * plain anchor is followable); absent when there are none. A job that respects robots does not
+   * follow them.
+   */
+  nofollow?: string[];
+  /** What page metadata is built from; present only when the scanner was asked for metadata. */
+  head?: PageHeadTags;
+}
+
+/** Raw facts of a page's markup that metadata is built from (src/scrape/metadata.ts). */
+export interface PageHeadTags {
+  /** `lang` of the first <html> start tag that has one (raw value), or null. */
+  lang: string | null;
+  /** The document base URL (first <base href> resolved against the page, else the page URL); null when neither parses. */
+  baseUrl: string | null;
+  /** Every <meta> with a `content` attribute, in document order; attributes absent are null. */
+  metas: Array<{ name: string | null; property: string | null; httpEquiv: string | null; content: string }>;
+  /** Every <link> with both `rel` and `href` (raw, unresolved), in document order. */
+  links: Array<{ rel: string; href: string }>;
+  /** Raw text of every <script type="application/ld+json"> (not self-closing), in document order. */
+  jsonLd: string[];
 }
 
 export type BlockVerdict =

@@ -3,9 +3,10 @@
  *
  * `new URL` costs about 3 µs per call, which dominates link extraction, so common hrefs are
  * resolved by string concatenation when the result is provably what `new URL` would return:
- * only lower-case `http://`/`https://` prefixes, plain lower-case DNS hosts without port or
- * userinfo, and paths/queries made of characters `new URL` leaves untouched, without dot segments.
- * Anything else (`%`, `\`, `.`-segments, upper case hosts, non-ASCII, whitespace, ports, IDN …)
+ * only lower-case `http://`/`https://` prefixes, plain lower-case DNS hosts or canonical IPv4
+ * addresses with no userinfo and no port or one `new URL` keeps as written, and paths/queries made
+ * of characters `new URL` leaves untouched, without dot segments. Anything else (`%`, `\`,
+ * `.`-segments, upper case hosts, non-ASCII, whitespace, default or zero-padded ports, IDN …)
  * takes the `new URL` path. The equivalence is checked by the fuzz test in test/crawl/links.test.ts.
  */
 
@@ -25,10 +26,10 @@ function buildCharClasses(): Uint8Array {
   const digits = '0123456789';
   const alnum = lower + lower.toUpperCase() + digits;
   // Neither the path nor the special-query percent-encode set contains these.
-  mark(alnum + "-._~!$&()*+,;=:@/", PATH_CHAR | QUERY_CHAR);
+  mark(`${alnum}-._~!$&()*+,;=:@/`, PATH_CHAR | QUERY_CHAR);
   mark("'", PATH_CHAR); // in the special-query percent-encode set, not in the path one
   mark('?%', QUERY_CHAR); // `%` is never re-encoded; in paths it may spell a dot segment (%2e)
-  mark(lower + digits + '-.', HOST_CHAR);
+  mark(`${lower + digits}-.`, HOST_CHAR);
   return table;
 }
 
@@ -76,7 +77,12 @@ export function createResolver(base: string | URL | null | undefined): UrlResolv
     const normalised = resolveFast(base, null);
     if (normalised === base) parts = splitBase(base, base.charCodeAt(4) === COLON ? 'http:' : 'https:');
     else {
-      baseUrl = URL.canParse(base) ? new URL(base) : null;
+      // One parse (canParse and then new URL parsed it twice, for every page whose URL has a port or an IP).
+      try {
+        baseUrl = new URL(base);
+      } catch {
+        baseUrl = null;
+      }
       if (baseUrl !== null) parts = splitBase(baseUrl.href, baseUrl.protocol);
     }
   } else {
@@ -88,6 +94,11 @@ export function createResolver(base: string | URL | null | undefined): UrlResolv
     if (baseUrl === undefined) baseUrl = new URL(base as string);
     return resolveSlow(raw, baseUrl);
   };
+}
+
+/** True when `url` is an absolute http(s) URL exactly as `new URL(url).href` writes it, with no fragment (proved without parsing it). */
+export function isNormalizedUrl(url: string): boolean {
+  return resolveFast(url, null) === url;
 }
 
 /** Absolute, normalised http(s) URL or null (mailto:, javascript:, data:, tel:, ftp:, invalid, no host). */
@@ -242,7 +253,7 @@ function resolveFast(raw: string, base: BaseParts | null): string | null | undef
   if (c0 === SLASH) {
     if (end > 1 && raw.charCodeAt(1) === SLASH) {
       if (base === null) return undefined;
-      const hostEnd = scanHost(raw, 2, end);
+      const hostEnd = scanHost(raw, 2, end, base.scheme === 'http:' ? '80' : '443');
       if (hostEnd === -1 || !scanPathAndQuery(raw, hostEnd, end, true)) return undefined;
       return base.scheme + withRootPath(raw, hostEnd, end);
     }
@@ -258,7 +269,7 @@ function resolveFast(raw: string, base: BaseParts | null): string | null | undef
     if (raw.startsWith('://', 4)) hostStart = 7;
     else if (raw.startsWith('s://', 4)) hostStart = 8;
     if (hostStart !== -1) {
-      const hostEnd = scanHost(raw, hostStart, end);
+      const hostEnd = scanHost(raw, hostStart, end, hostStart === 7 ? '80' : '443');
       if (hostEnd === -1 || !scanPathAndQuery(raw, hostEnd, end, true)) return undefined;
       return withRootPath(raw, hostEnd, end);
     }
@@ -300,34 +311,78 @@ function isHttpScheme(raw: string, length: number): boolean {
 /** `raw[0, end)` with `/` inserted after the host when the path is empty, as `new URL` does. */
 function withRootPath(raw: string, hostEnd: number, end: number): string {
   if (hostEnd === end || raw.charCodeAt(hostEnd) === QUESTION) {
-    return raw.slice(0, hostEnd) + '/' + raw.slice(hostEnd, end);
+    return `${raw.slice(0, hostEnd)}/${raw.slice(hostEnd, end)}`;
   }
   return end === raw.length ? raw : raw.slice(0, end);
 }
 
 /**
- * End of a plain DNS host starting at `from` (index of the `/`, `?` or end that follows it),
- * or -1 when the host needs the full parser (IPv4-looking, empty labels, `xn--`, port, …).
+ * End of a plain host starting at `from` (index of the `/`, `?` or end that follows it, after an
+ * optional port), or -1 when the host needs the full parser (IPv4 in any but its canonical
+ * dotted-decimal form, empty labels, `xn--`, a port `new URL` would rewrite, …). `defaultPort` is
+ * the scheme's ('80' or '443'): `new URL` drops it, so a host that names it takes the parser.
  */
-function scanHost(raw: string, from: number, end: number): number {
+function scanHost(raw: string, from: number, end: number, defaultPort: string): number {
   let i = from;
   let labelStart = from;
+  let digitLabels = 0;
+  let labelDigitsOnly = true;
   while (i < end) {
     const c = raw.charCodeAt(i);
-    if (c === SLASH || c === QUESTION) break;
+    if (c === SLASH || c === QUESTION || c === COLON) break;
     if (c >= 128 || (CHAR_CLASS[c] & HOST_CHAR) === 0) return -1;
     if (c === DOT) {
       if (i === labelStart || i - labelStart > MAX_LABEL) return -1;
+      if (labelDigitsOnly) {
+        if (!isCanonicalOctet(raw, labelStart, i)) return -1;
+        digitLabels++;
+      }
       labelStart = i + 1;
+      labelDigitsOnly = true;
+    } else if (c < 48 || c > 57) {
+      labelDigitsOnly = false;
     }
     i++;
   }
   if (i === labelStart || i - labelStart > MAX_LABEL || i - from > MAX_HOST) return -1;
-  // The last label must start with a letter, or the WHATWG IPv4 parser takes the host.
   const first = raw.charCodeAt(labelStart);
-  if (first < 97 || first > 122) return -1;
+  if (first >= 48 && first <= 57) {
+    // A last label that starts with a digit makes the WHATWG IPv4 parser take the host: only the
+    // canonical form (four decimal octets, no leading zeros) comes out of it unchanged.
+    if (!labelDigitsOnly || digitLabels !== 3 || !isCanonicalOctet(raw, labelStart, i)) return -1;
+  } else if (first < 97 || first > 122) {
+    return -1;
+  }
   const punycode = raw.indexOf('xn--', from);
   if (punycode !== -1 && punycode < i) return -1;
+  if (i < end && raw.charCodeAt(i) === COLON) return scanPort(raw, i + 1, end, defaultPort);
+  return i;
+}
+
+/** True for `0`–`255` written without leading zeros. */
+function isCanonicalOctet(raw: string, from: number, to: number): boolean {
+  const len = to - from;
+  if (len < 1 || len > 3 || (len > 1 && raw.charCodeAt(from) === 48)) return false;
+  for (let k = from; k < to; k++) {
+    const c = raw.charCodeAt(k);
+    if (c < 48 || c > 57) return false;
+  }
+  return len < 3 || Number(raw.slice(from, to)) <= 255;
+}
+
+/** End of a port `new URL` keeps as written (1–65535 or 0, no leading zero, not the scheme's default), or -1. */
+function scanPort(raw: string, from: number, end: number, defaultPort: string): number {
+  let i = from;
+  while (i < end) {
+    const c = raw.charCodeAt(i);
+    if (c === SLASH || c === QUESTION) break;
+    if (c < 48 || c > 57) return -1;
+    i++;
+  }
+  const len = i - from;
+  if (len === 0 || len > 5 || (len > 1 && raw.charCodeAt(from) === 48)) return -1;
+  const port = raw.slice(from, i);
+  if (port === defaultPort || Number(port) > 65535) return -1;
   return i;
 }
 

@@ -173,7 +173,7 @@ const NEGATIVE: Array<{ name: string; status: number; headers?: Record<string, s
     body: article('Why CAPTCHAs are getting harder for humans', [
       'CAPTCHA puzzles, from distorted letters to reCAPTCHA image grids and hCaptcha, were built to verify you are human.',
       'Researchers found that bots now solve them faster than people; "Are you a robot?" prompts annoy readers.',
-      'Cloudflare says its Turnstile and "Just a moment..." pages reduce friction. ' + lorem,
+      `Cloudflare says its Turnstile and "Just a moment..." pages reduce friction. ${lorem}`,
       lorem.repeat(6),
       lorem.repeat(6),
     ]),
@@ -186,7 +186,7 @@ const NEGATIVE: Array<{ name: string; status: number; headers?: Record<string, s
       [
         'Lightweight trail shoes with a grippy outsole and a rock plate. Free returns within 30 days.',
         lorem.repeat(4),
-        '<ul>' + Array.from({ length: 24 }, (_, i) => `<li><a href="/p/${i}">Model ${i}</a> – €${90 + i}</li>`).join('') + '</ul>',
+        `<ul>${Array.from({ length: 24 }, (_, i) => `<li><a href="/p/${i}">Model ${i}</a> – €${90 + i}</li>`).join('')}</ul>`,
       ],
       '<script src="https://www.google.com/recaptcha/api.js" async defer></script>',
       `<section class="newsletter"><h3>Join our newsletter</h3><form action="/subscribe" method="post">
@@ -206,7 +206,7 @@ const NEGATIVE: Array<{ name: string; status: number; headers?: Record<string, s
     name: 'normal page behind Cloudflare with its injected challenge-platform sensor script',
     status: 200,
     headers: { server: 'cloudflare', 'cf-ray': '8f1a2b3c4d5e6f70-FRA' },
-    body: article('Opening hours', ['We are open from 9 to 5. ' + lorem.repeat(3)], '',
+    body: article('Opening hours', [`We are open from 9 to 5. ${lorem.repeat(3)}`], '',
       `<script>(function(){function c(){var b=a.contentDocument||a.contentWindow.document;if(b){var d=b.createElement('script');d.innerHTML="window.__CF$cv$params={r:'8f1a',t:'MTcz'};var a=document.createElement('script');a.nonce='';a.src='/cdn-cgi/challenge-platform/scripts/jsd/main.js';document.getElementsByTagName('head')[0].appendChild(a);";b.getElementsByTagName('head')[0].appendChild(d)}}var a=document.createElement('iframe');a.height=1;a.width=1;a.style.display='none';document.body.appendChild(a);c()})();</script>`),
   },
   {

@@ -1,12 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import zlib from 'node:zlib';
-import type { AddressInfo } from 'node:net';
 import { createHttpFetcher, type HttpFetcherOptions } from '../../src/crawl/http-fetcher.ts';
 import { isForbiddenAddress } from '../../src/crawl/target-guard.ts';
 import type { FetchRequest, Fetcher } from '../../src/crawl/types.ts';
 import { isOwlError, type ErrorCode } from '../../src/errors.ts';
+import { closedPort } from '../fixtures/http-fixture.ts';
 import { LATIN1_PARAGRAPH, graphLinks, startFixtureSite, type FixtureSite } from '../fixtures/site-server.ts';
 import { startProxyServer, type ProxyServer } from '../fixtures/proxy-server.ts';
 
@@ -164,13 +163,14 @@ describe('http fetcher', () => {
     });
 
     it('times out on headers, on a stalled body, on a slow whole body and on the total deadline', async () => {
-      const quick = make({ headersTimeoutMs: 200, bodyTimeoutMs: 200 });
+      // Limits of 1 s: far below what the slow endpoints take, far above what a loaded machine adds to a quick answer.
+      const quick = make({ headersTimeoutMs: 1_000, bodyTimeoutMs: 1_000 });
       await rejectsWith(get('/hang', {}, quick), 'TIMEOUT');
       await rejectsWith(get('/hang-body', {}, quick), 'TIMEOUT');
-      // 10 ms between chunks never trips the per-chunk limit; 2 s of body passes the 200 ms whole-body limit.
-      await rejectsWith(get('/trickle?ms=10&chunks=200', {}, quick), 'TIMEOUT');
-      const deadline = make({ totalTimeoutMs: 200 });
-      await rejectsWith(get('/slow?ms=5000', {}, deadline), 'TIMEOUT');
+      // 10 ms between chunks never trips the per-chunk limit; 4 s of body passes the 1 s whole-body limit.
+      await rejectsWith(get('/trickle?ms=10&chunks=400', {}, quick), 'TIMEOUT');
+      const deadline = make({ totalTimeoutMs: 1_000 });
+      await rejectsWith(get('/slow?ms=10000', {}, deadline), 'TIMEOUT');
       assert.equal((await get('/slow?ms=10', {}, quick)).status, 200);
     });
 
@@ -250,10 +250,7 @@ describe('http fetcher', () => {
 
   describe('network errors', () => {
     it('maps refused and reset connections to NETWORK', async () => {
-      const tmp = http.createServer();
-      await new Promise<void>((r) => tmp.listen(0, '127.0.0.1', r));
-      const port = (tmp.address() as AddressInfo).port;
-      await new Promise<void>((r) => tmp.close(() => r()));
+      const port = await closedPort();
       await rejectsWith(fetcher.fetch({ url: `http://127.0.0.1:${port}/`, allowPrivate: true }), 'NETWORK');
       await rejectsWith(get('/reset'), 'NETWORK');
     });
@@ -301,10 +298,7 @@ describe('http fetcher', () => {
       proxy.setMode('block403');
       assert.equal((await get('/graph/0', { proxy: handle(proxy.url) })).status, 403);
       proxy.setMode('ok');
-      const tmp = http.createServer();
-      await new Promise<void>((r) => tmp.listen(0, '127.0.0.1', r));
-      const dead = `http://127.0.0.1:${(tmp.address() as AddressInfo).port}`;
-      await new Promise<void>((r) => tmp.close(() => r()));
+      const dead = `http://127.0.0.1:${await closedPort()}`;
       await rejectsWith(get('/graph/0', { proxy: handle(dead) }), 'PROXY');
     });
 

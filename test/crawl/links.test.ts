@@ -6,10 +6,15 @@ import { referenceExtractPage } from './links-reference.ts';
 
 const PAGE = 'https://ex.com/dir/page.html?q=1';
 
+/** Asserts both modes equal the reference, and that metadata mode changes nothing else; returns the metadata mode's page. */
 function same(html: string, pageUrl = PAGE): ReturnType<typeof extractPage> {
   const fast = extractPage(html, pageUrl);
   assert.deepEqual(fast, referenceExtractPage(html, pageUrl), `differs from reference on ${JSON.stringify(html)}`);
-  return fast;
+  const withMeta = extractPage(html, pageUrl, { metadata: true });
+  assert.deepEqual(withMeta, referenceExtractPage(html, pageUrl, { metadata: true }), `metadata mode differs from reference on ${JSON.stringify(html)}`);
+  const { head: _head, ...rest } = withMeta;
+  assert.deepEqual(rest, fast, 'metadata mode changed the links or title');
+  return withMeta;
 }
 
 describe('extractPage: hand-written corpus, each case equal to the htmlparser2 reference', () => {
@@ -104,14 +109,76 @@ describe('extractPage: hand-written corpus, each case equal to the htmlparser2 r
     same(`<script>x\x1C\x0Fscript><a href=hidden></script>`);
   });
 
-  it('stays linear on long unterminated tags (the skip regex cannot backtrack exponentially)', () => {
+  it('stays linear on long unterminated tags (the skip regex cannot backtrack exponentially)', { timeout: 10_000 }, () => {
     same(`<a href=ok><div${' a=b c d="e"'.repeat(20000)}`);
     same(`<p ${'x'.repeat(100000)}`);
     same(`<div ${'a'.repeat(50000)}=${'b '.repeat(50000)}<a href=x>`);
   });
 
   it('returns no links and no title for an empty document', () => {
-    assert.deepEqual(same(''), { links: [], title: null });
+    assert.deepEqual(extractPage('', PAGE), { links: [], title: null });
+    assert.deepEqual(same(''), { links: [], title: null, head: { lang: null, baseUrl: PAGE, metas: [], links: [], jsonLd: [] } });
+  });
+});
+
+describe('extractPage: rel=nofollow', () => {
+  it('lists links whose every anchor is nofollow, tokens matched case-insensitively', () => {
+    const page = same(
+      `<a href=/a rel=nofollow><a href=/b rel="noopener NOFOLLOW"><a href=/c rel="nofollowx"><a href=/d rel="ugc\tnofollow" >` +
+        `<a href=/e rel=nofollow><a href=/e><area href=/f rel=nofollow><a rel=nofollow>`,
+    );
+    assert.deepEqual(page.nofollow, ['https://ex.com/a', 'https://ex.com/b', 'https://ex.com/d', 'https://ex.com/f']);
+    assert.equal(page.links.length, 6);
+  });
+
+  it('omits the field when no anchor is nofollow, and the first rel attribute wins', () => {
+    assert.equal(same(`<a href=/x rel=me>`).nofollow, undefined);
+    assert.equal(same(`<a href=/x rel=me rel=nofollow>`).nofollow, undefined);
+    assert.equal(same(`<a href=/x rel=nofollow href=/y>`).nofollow?.[0], 'https://ex.com/x');
+    assert.equal(same(`<a href="javascript:x" rel=nofollow>`).nofollow, undefined);
+  });
+});
+
+describe('extractPage: head tags for metadata, equal to the htmlparser2 reference', () => {
+  it('collects lang, metas, link tags and JSON-LD blocks', () => {
+    const page = same(
+      `<!doctype html><html lang="en-GB"><head><meta charset=utf-8><title>T</title>` +
+        `<meta name="description" content="A &amp; B"><meta property=og:title content='OG'><meta http-equiv=Content-Language content=fr>` +
+        `<meta name=robots content="noindex, nofollow"><meta name=empty><link rel=canonical href="/canon?a=1&amp;b=2"><link rel=stylesheet href=s.css><link href=x>` +
+        `<script type="application/ld+json">{"@type":"Product","name":"a &amp; <b>"}</script><script>var x = 1</script>` +
+        `<script type=" Application/LD+JSON ; charset=utf-8">[1]</script><script type="application/ld+json"/></head><body><html lang=de></body></html>`,
+    );
+    assert.deepEqual(page.head, {
+      lang: 'en-GB',
+      baseUrl: PAGE,
+      metas: [
+        { name: 'description', property: null, httpEquiv: null, content: 'A & B' },
+        { name: null, property: 'og:title', httpEquiv: null, content: 'OG' },
+        { name: null, property: null, httpEquiv: 'Content-Language', content: 'fr' },
+        { name: 'robots', property: null, httpEquiv: null, content: 'noindex, nofollow' },
+      ],
+      links: [{ rel: 'canonical', href: '/canon?a=1&b=2' }, { rel: 'stylesheet', href: 's.css' }],
+      jsonLd: ['{"@type":"Product","name":"a &amp; <b>"}', '[1]'],
+    });
+  });
+
+  it('takes lang from the first <html> that has one, and the base as an absolute URL', () => {
+    const page = same(`<html><html LANG=pt><html lang=es><base href="/b/"><meta content=x>`);
+    assert.equal(page.head?.lang, 'pt');
+    assert.equal(page.head?.baseUrl, 'https://ex.com/b/');
+    assert.deepEqual(page.head?.metas, [{ name: null, property: null, httpEquiv: null, content: 'x' }]);
+    assert.equal(same('<p>', 'not a url').head?.baseUrl, null);
+  });
+
+  it('reads no head tags inside comments, raw text or unterminated markup', () => {
+    const page = same(`<!-- <meta name=a content=b> --><title><meta name=c content=d></title><textarea><link rel=x href=y></textarea><script type=application/ld+json>{"a":"</scrip"}</script><meta name=e content="f`);
+    assert.deepEqual(page.head?.metas, []);
+    assert.deepEqual(page.head?.links, []);
+    assert.deepEqual(page.head?.jsonLd, ['{"a":"</scrip"}']);
+  });
+
+  it('keeps the text of an unterminated JSON-LD script to the end of the document', () => {
+    assert.deepEqual(same(`<script type=application/ld+json>{"a": 1</scri`).head?.jsonLd, ['{"a": 1</scri']);
   });
 });
 
@@ -145,8 +212,19 @@ const TAGS = [
   'a', 'A', 'area', 'AREA', 'base', 'BASE', 'title', 'TITLE', 'script', 'SCRIPT', 'style', 'textarea', 'xmp',
   'tmp', 'xitle', 'xextarea', 'div', 'p', 'span', 'svg', 'math', 'img', 'br', 'li', 'ab', 'abase', 'scripts',
   'titlex', 'TiTlE', 'head', 'body', 'table', 'td', 'select', 'option',
+  'html', 'HTML', 'meta', 'META', 'mEtA', 'link', 'LINK', 'metas', 'links', 'htm', 'xhtml',
 ];
-const ATTR_NAMES = ['href', 'HREF', 'hReF', 'class', 'id', 'src', 'title', 'x', '"href"', '=href', 'hre', 'hrefs', 'data-a'];
+const ATTR_NAMES = [
+  'href', 'HREF', 'hReF', 'class', 'id', 'src', 'title', 'x', '"href"', '=href', 'hre', 'hrefs', 'data-a',
+  'rel', 'REL', 'rels', 'lang', 'LANG', 'name', 'NAME', 'property', 'http-equiv', 'HTTP-EQUIV', 'content', 'CONTENT', 'contents', 'type', 'TYPE',
+];
+const ATTR_VALUES: Record<string, readonly string[]> = {
+  rel: ['nofollow', 'NOFOLLOW', 'noopener nofollow', 'nofollow\tugc', 'nofollowx', 'me', '', ' nofollow '],
+  type: ['application/ld+json', 'APPLICATION/LD+JSON', ' application/ld+json ; charset=utf-8', 'application/ld+jsonx', 'text/javascript', ''],
+  name: ['description', 'robots', 'twitter:card', 'author', ''],
+  property: ['og:title', 'og:image', 'article:published_time'],
+  lang: ['en', 'de-DE', '', 'x&amp;y'],
+};
 const JUNK = [
   '<!-- c -->', '<!-->', '<!--->', '<!-- x --!> y -->', '<!--', '<!x>', '<!->', '<!>', '<![CDATA[ <a href=cd> ]]>',
   '<![CDAT', '<?pi x?>', '</ a>', '</>', '</a href="x>">', '< a href=sp>', '<<', '<3', '&amp;', '&', '>', '"', "'",
@@ -179,20 +257,28 @@ function genTag(rnd: () => number): string {
   const name = rnd() < 0.4 ? pick(rnd, ['a', 'a', 'A', 'area']) : pick(rnd, TAGS);
   let out = `<${name}`;
   const isLink = ['a', 'area'].includes(name.toLowerCase());
+  if (name.toLowerCase() === 'script' && rnd() < 0.5) out += pick(rnd, [' type="application/ld+json"', ' TYPE=application/ld+json', " type='application/ld+json; x'"]);
+  if (name.toLowerCase() === 'meta' && rnd() < 0.6) out += pick(rnd, [' content="a &amp; b"', ' CONTENT=noindex', " content=''", ' content']);
+  if (name.toLowerCase() === 'link' && rnd() < 0.6) out += pick(rnd, [' rel=canonical', ' REL="Canonical alternate"', ' rel']) + (rnd() < 0.7 ? ` href="${genHref(rnd)}"` : '');
+  if (name.toLowerCase() === 'html' && rnd() < 0.6) out += pick(rnd, [' lang=en', ' LANG="fr-CA"', ' lang', " lang='x&amp;y'"]);
+  if (isLink && rnd() < 0.25) out += pick(rnd, [' rel=nofollow', ' REL="ugc NoFollow"', ' rel="nofollowx"']);
   const attrs = Math.floor(rnd() * 4) + (isLink ? 1 : 0);
   for (let k = 0; k < attrs; k++) {
     out += pick(rnd, [' ', '\n', '\t', '  ', '/', '']) || ' ';
     const attr = isLink && rnd() < 0.6 ? pick(rnd, ['href', 'HREF', 'hReF']) : pick(rnd, ATTR_NAMES);
-    out += attr + genValue(rnd, attr.toLowerCase().includes('href') ? genHref(rnd) : pick(rnd, WORDS));
+    const known = ATTR_VALUES[attr.toLowerCase()];
+    const value = attr.toLowerCase().includes('href') ? genHref(rnd) : known !== undefined && rnd() < 0.7 ? pick(rnd, known) : pick(rnd, WORDS);
+    out += attr + genValue(rnd, value);
   }
   out += pick(rnd, ['>', '>', '>', ' >', '/>', ' / >', '\n>']);
   const lower = name.toLowerCase();
   if (['script', 'style', 'textarea', 'xmp', 'title', 'tmp', 'xitle', 'xextarea'].includes(lower)) {
     const parts = Math.floor(rnd() * 4);
     for (let k = 0; k < parts; k++) out += rnd() < 0.5 ? pick(rnd, WORDS) : rnd() < 0.5 ? genTag(rnd) : pick(rnd, JUNK);
+    if (lower === 'script' && rnd() < 0.4) out += pick(rnd, ['{"@type":"Thing"}', '[{"a":1},', '{"x":"</scr"}', '{"y":"&amp;"}']);
     if (rnd() < 0.95) out += `</${rnd() < 0.2 ? lower.toUpperCase() : lower}${rnd() < 0.8 ? pick(rnd, ['>', ' >', '\n>']) : pick(rnd, ['x>', '/>', ''])}`;
   } else if (rnd() < 0.5) {
-    out += pick(rnd, WORDS) + `</${name}>`;
+    out += `${pick(rnd, WORDS)}</${name}>`;
   }
   return out;
 }
@@ -229,16 +315,34 @@ describe('extractPage: seeded fuzz against the htmlparser2 reference', () => {
     const seed = FUZZ_SEED;
     const rnd = prng(seed);
     let links = 0;
+    let nofollow = 0;
+    let metas = 0;
+    let linkTags = 0;
+    let jsonLd = 0;
+    let langs = 0;
     for (let doc = 0; doc < FUZZ_DOCS; doc++) {
       const html = genDocument(rnd);
       const pageUrl = pick(rnd, PAGE_URLS);
       const fast = extractPage(html, pageUrl);
       const ref = referenceExtractPage(html, pageUrl);
       assert.deepEqual(fast, ref, `seed ${seed} doc ${doc} page ${pageUrl}: ${JSON.stringify(html)}`);
+      const fastMeta = extractPage(html, pageUrl, { metadata: true });
+      const refMeta = referenceExtractPage(html, pageUrl, { metadata: true });
+      assert.deepEqual(fastMeta, refMeta, `metadata mode: seed ${seed} doc ${doc} page ${pageUrl}: ${JSON.stringify(html)}`);
       links += fast.links.length;
+      nofollow += fast.nofollow?.length ?? 0;
+      const head = fastMeta.head!;
+      metas += head.metas.length;
+      linkTags += head.links.length;
+      jsonLd += head.jsonLd.length;
+      if (head.lang !== null) langs++;
     }
-    // The generator must actually exercise links, or the comparison proves little.
+    // The generator must actually exercise every output, or the comparison proves little.
     assert.ok(links > FUZZ_DOCS, `only ${links} links generated`);
+    const minimum = FUZZ_DOCS / 30;
+    for (const [what, count] of Object.entries({ nofollow, metas, linkTags, jsonLd, langs })) {
+      assert.ok(count > minimum, `only ${count} ${what} generated in ${FUZZ_DOCS} documents`);
+    }
   });
 
   it('resolves 24,000 generated hrefs exactly as new URL does', () => {

@@ -8,7 +8,9 @@ import { isOwlError } from '../../src/errors.ts';
 
 function fakeClock(start = 1_000_000): { now: () => number; advance(ms: number): void } {
   let t = start;
-  return { now: () => t, advance: (ms) => void (t += ms) };
+  return { now: () => t, advance: (ms) => {
+    t += ms;
+  } };
 }
 
 const A = 'http://user:secret@10.0.0.1:8080';

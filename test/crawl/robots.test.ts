@@ -1,11 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHttpFetcher } from '../../src/crawl/http-fetcher.ts';
 import { createRobotsCache, productToken } from '../../src/crawl/robots.ts';
 import type { FetchRequest, FetchResponse, Fetcher } from '../../src/crawl/types.ts';
 import { OwlError, isOwlError } from '../../src/errors.ts';
+import { closedPort } from '../fixtures/http-fixture.ts';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site-server.ts';
 
 const UA = 'owl-test/1.0 (+https://example.test/bot)';
@@ -95,18 +94,19 @@ describe('robots cache with the HTTP fetcher', () => {
   });
 
   it('disallows an unreachable origin', async () => {
-    const tmp = http.createServer();
-    await new Promise<void>((r) => tmp.listen(0, '127.0.0.1', r));
-    const port = (tmp.address() as AddressInfo).port;
-    await new Promise<void>((r) => tmp.close(() => r()));
+    const port = await closedPort();
     const robots = createRobotsCache({ fetcher, userAgent: UA });
-    assert.deepEqual(await robots.check(`http://127.0.0.1:${port}/x`, local), { allowed: false, crawlDelayMs: null, unavailable: true });
+    const check = await robots.check(`http://127.0.0.1:${port}/x`, local);
+    assert.deepEqual({ ...check, retryAt: undefined }, { allowed: false, crawlDelayMs: null, unavailable: true, retryAt: undefined });
+    assert.ok(check.retryAt! > Date.now(), 'the file is asked for again later');
     assert.equal(robots.size(), 1);
   });
 
   it('does not cache a forbidden-target verdict, which depends on the caller', async () => {
     const robots = createRobotsCache({ fetcher, userAgent: UA });
-    assert.equal((await robots.check(`${site.url}/graph/2`, { allowPrivate: false })).allowed, false);
+    const refused = await robots.check(`${site.url}/graph/2`, { allowPrivate: false });
+    assert.equal(refused.allowed, false);
+    assert.equal(refused.forbidden, true, 'the target guard refused the host: not a robots.txt rule');
     assert.equal(robots.size(), 0);
     assert.equal((await robots.check(`${site.url}/graph/2`, local)).allowed, true);
   });

@@ -43,6 +43,30 @@ describe('normalizeUrl', () => {
       assert.equal(resolve(ref), expected, ref);
     }
   });
+
+  it('agrees with new URL on IPv4 hosts and ports, as absolute URLs, protocol-relative references and bases', () => {
+    const hosts = ['127.0.0.1', '0.0.0.0', '255.255.255.255', '256.1.1.1', '1.2.3', '1.2.3.4.5', '01.2.3.4', '1.2.3.04', '0x7f.0.0.1', '1.2.3.a', 'a.1', '1.example.com', '10.0.0.1.nip.io', 'example.com', '999.b.c'];
+    const ports = ['', ':', ':0', ':00', ':80', ':443', ':080', ':3000', ':65535', ':65536', ':99999', ':123456', ':8o'];
+    const tails = ['', '/', '/p?q', '?q'];
+    let fast = 0;
+    for (const scheme of ['http:', 'https:']) {
+      for (const host of hosts) {
+        for (const port of ports) {
+          for (const tail of tails) {
+            const url = `${scheme}//${host}${port}${tail}`;
+            const expected = URL.canParse(url) ? new URL(url).href : null;
+            assert.equal(normalizeUrl(url), expected, url);
+            assert.equal(createResolver(`${scheme}//other.org/d/`)(`//${host}${port}${tail}`), expected, `//${host}${port}${tail} against ${scheme}`);
+            if (expected === null) continue;
+            // The same URL as a page's base: relative links resolve as new URL resolves them.
+            for (const ref of ['x?y', '/abs', '?q2', '']) assert.equal(createResolver(url)(ref), new URL(ref, url).href, `${ref} against ${url}`);
+            if (expected === url) fast++;
+          }
+        }
+      }
+    }
+    assert.ok(fast > 100, `only ${fast} URLs already in their normal form`);
+  });
 });
 
 describe('hostOf', () => {

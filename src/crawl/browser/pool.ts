@@ -44,6 +44,8 @@ export interface BrowserPoolOptions {
   maxScrolls?: number;
   /** Idle session contexts kept open per browser; the least recently used beyond it are closed (default 16). */
   maxSessions?: number;
+  /** A browser with no render for this long is closed (an idle service holds no Chromium; default 60000). */
+  idleCloseMs?: number;
   /** Which resolved addresses are refused when `allowPrivate` is false (default: target-guard's `isForbiddenAddress`). */
   isForbiddenAddress?: (ip: string) => boolean;
   /** Observers for metrics (the worker maps these to browser_pool_active, browser_pages_total{outcome}, browser_restarts_total{reason}). */
@@ -106,6 +108,8 @@ interface Entry {
    * new tab costs a renderer process start). At most pagesPerBrowser per browser in all.
    */
   parked: Array<{ session: Session; page: Page }>;
+  /** Closes the browser once it has been idle for idleCloseMs (set while nothing renders on it). */
+  idleTimer: NodeJS.Timeout | null;
 }
 
 async function bounded(p: Promise<unknown>): Promise<void> {
@@ -128,6 +132,7 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
     blockResources: options.blockResources ?? true,
     userAgent: options.userAgent,
     maxSessions: options.maxSessions ?? 16,
+    idleCloseMs: options.idleCloseMs ?? 60_000,
     isForbidden: options.isForbiddenAddress ?? isForbiddenAddress,
     events: options.events ?? {},
   };
@@ -180,7 +185,7 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
   const launch = (): Entry => {
     const e: Entry = {
       state: 'launching', browser: null, ready: null as unknown as Promise<Browser>, inFlight: 0, assigned: 0, retiring: false,
-      crashed: new AbortController(), sessions: new Map(), parked: [],
+      crashed: new AbortController(), sessions: new Map(), parked: [], idleTimer: null,
     };
     e.ready = (async () => {
       const browser = await chromium.launch({ executablePath: o.executablePath, headless: true, args: [...CHROMIUM_ARGS], timeout: LAUNCH_TIMEOUT_MS });
@@ -204,8 +209,13 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
     return e;
   };
 
-  /** Drains nothing itself: called once the last render of a retiring browser has finished. */
-  const retire = async (e: Entry): Promise<void> => {
+  /**
+   * Drains nothing itself: called once the last render of a retiring browser has finished, or when
+   * it has been idle (reason null: closing an idle browser is not a restart).
+   */
+  const retire = async (e: Entry, reason: RestartReason | null = 'page_limit'): Promise<void> => {
+    if (e.idleTimer) clearTimeout(e.idleTimer);
+    e.idleTimer = null;
     e.state = 'closing';
     const sessions = [...e.sessions.values()];
     e.sessions.clear();
@@ -213,7 +223,7 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
     for (const s of sessions) await s.guard?.close();
     e.state = 'gone';
     remove(e);
-    o.events.onRestart?.('page_limit');
+    if (reason) o.events.onRestart?.(reason);
     emitCount();
     wake();
   };
@@ -245,6 +255,8 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
         await waitForSlot(signal, url);
         continue;
       }
+      if (best.idleTimer) clearTimeout(best.idleTimer);
+      best.idleTimer = null;
       best.inFlight++;
       best.assigned++;
       if (best.assigned >= o.retireAfter) best.retiring = true;
@@ -261,6 +273,13 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
   const release = (e: Entry): void => {
     e.inFlight--;
     if (e.retiring && e.inFlight === 0 && e.state === 'up') void retire(e);
+    else if (e.inFlight === 0 && e.state === 'up' && !closed) {
+      e.idleTimer = setTimeout(() => {
+        e.idleTimer = null;
+        if (e.inFlight === 0 && e.state === 'up' && !closed) void retire(e, null);
+      }, o.idleCloseMs);
+      e.idleTimer.unref();
+    }
     wake();
   };
 
@@ -396,7 +415,10 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
       const e = stop.signal.aborted && isOwlError(stop.signal.reason)
         ? stop.signal.reason
         : toBrowserError(err, { url: req.url, viaProxy: Boolean(req.proxy), refused });
-      const crashed = holder.tabCrashed || entry.crashed.signal.aborted || e.details.crash === true || /crash/i.test(e.message);
+      // Crashes are known from Playwright's events (the tab's 'crash', the browser's 'disconnected'),
+      // never from a message. A protocol error can overtake the event by a turn: give it one.
+      if (!holder.tabCrashed && !entry.crashed.signal.aborted) await new Promise((resolve) => setImmediate(resolve));
+      const crashed = holder.tabCrashed || entry.crashed.signal.aborted || e.details.crash === true;
       outcome = e.code === 'TIMEOUT' ? 'timeout' : crashed ? 'crash' : 'error';
       if (crashed && e.code !== 'BROWSER') throw new OwlError('BROWSER', 'The browser crashed during the render', { url: req.url, crash: true }, { cause: e });
       throw e;
@@ -421,6 +443,7 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
       const all = [...entries];
       for (const e of all) if (e.state === 'up' || e.state === 'launching') e.state = 'closing';
       await Promise.all(all.map(async (e) => {
+        if (e.idleTimer) clearTimeout(e.idleTimer);
         const sessions = [...e.sessions.values()];
         e.sessions.clear();
         await e.ready.then((b) => bounded(b.close()), () => undefined);

@@ -3,8 +3,7 @@
  * scripts, late links, infinite scroll, a hanging page, challenge pages, blocked resource types,
  * redirects and subresources pointing elsewhere, cookies, and a page that waits to be killed.
  */
-import http from 'node:http';
-import type net from 'node:net';
+import { startHttpFixture } from '../../fixtures/http-fixture.ts';
 import { CHALLENGE_BODY } from '../../fixtures/proxy-server.ts';
 
 export interface JsSite {
@@ -34,21 +33,13 @@ addEventListener('scroll', () => {
 </script>`);
 
 export async function startJsSite(host = '127.0.0.1'): Promise<JsSite> {
-  const counts = new Map<string, number>();
-  const waiting = new Map<string, Array<() => void>>();
-  const sockets = new Set<net.Socket>();
   let away = '';
 
-  const server = http.createServer((req, res) => {
-    const path = req.url ?? '/';
-    counts.set(path, (counts.get(path) ?? 0) + 1);
-    for (const w of waiting.get(path) ?? []) w();
-    waiting.delete(path);
+  const fixture = await startHttpFixture((req, res, { pathname, query }) => {
     const send = (body: string, status = 200, headers: Record<string, string> = {}): void => {
       res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...headers });
       res.end(body);
     };
-    const [pathname, query = ''] = path.split('?');
     switch (pathname) {
       case '/js-links':
         return send(html(`<p>Shell</p><script>
@@ -66,7 +57,7 @@ document.title = 'Scripted title';
       case '/scroll':
         return send(SCROLL_PAGE);
       case '/more':
-        return send(`<a href="/item/${new URLSearchParams(query).get('n')}">more</a>`);
+        return send(`<a href="/item/${query?.get('n')}">more</a>`);
       case '/hang':
         res.writeHead(200, { 'content-type': 'text/html' });
         return void res.write('<!DOCTYPE html><html><head><title>Hang</title></head><body><p>never ends');
@@ -110,24 +101,14 @@ document.title = 'Scripted title';
         }
         return send(html('<p>not found</p>'), 404);
     }
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
+  }, host);
   return {
-    origin: `http://${host}:${port}`,
-    hits: (p) => counts.get(p) ?? 0,
-    nextHit: (p) => new Promise<void>((resolve) => waiting.set(p, [...(waiting.get(p) ?? []), resolve])),
+    origin: fixture.url,
+    hits: fixture.hits,
+    nextHit: fixture.nextHit,
     setAwayOrigin: (o) => {
       away = o;
     },
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
+    close: fixture.close,
   };
 }

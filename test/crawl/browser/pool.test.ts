@@ -1,12 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createBrowserPool, type BrowserPool, type PageOutcome, type RestartReason } from '../../../src/crawl/browser/pool.ts';
 import { isOwlError, type ErrorCode } from '../../../src/errors.ts';
+import { closedPort } from '../../fixtures/http-fixture.ts';
 import { startProxyServer, type ProxyServer } from '../../fixtures/proxy-server.ts';
 import { startJsSite, type JsSite } from './js-site.ts';
 import { chromiumDescendants, killChromium } from './processes.ts';
@@ -38,6 +37,9 @@ function recorder() {
 describe('browser pool', () => {
   let site: JsSite;
   let pool: BrowserPool;
+  // Pages that finish by themselves (late links, a scroll that stops growing) get bounds no loaded
+  // machine reaches, so what they prove does not depend on the machine's speed.
+  let patient: BrowserPool;
   const rec = recorder();
   let tmp: string;
 
@@ -45,8 +47,10 @@ describe('browser pool', () => {
     site = await startJsSite();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'owl-browser-'));
     pool = createBrowserPool({ ...BASE, maxBrowsers: 1, pagesPerBrowser: 4, retireAfter: 1_000, events: rec.events });
+    patient = createBrowserPool({ ...BASE, navigationTimeoutMs: 60_000, pageTimeoutMs: 120_000, settleMaxMs: 60_000, maxBrowsers: 1, pagesPerBrowser: 4, retireAfter: 1_000 });
   });
   after(async () => {
+    await patient.close();
     await pool.close();
     await site.close();
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -66,7 +70,7 @@ describe('browser pool', () => {
   });
 
   it('waits for links inserted 500 ms after load', async () => {
-    const r = await pool.render({ url: `${site.origin}/late-links`, allowPrivate: true });
+    const r = await patient.render({ url: `${site.origin}/late-links`, allowPrivate: true });
     assert.deepEqual(r.links, [`${site.origin}/late`]);
   });
 
@@ -76,7 +80,7 @@ describe('browser pool', () => {
   });
 
   it('scrolls an infinite-scroll page until it stops growing', async () => {
-    const r = await pool.render({ url: `${site.origin}/scroll`, allowPrivate: true });
+    const r = await patient.render({ url: `${site.origin}/scroll`, allowPrivate: true });
     assert.deepEqual(r.links, [0, 1, 2, 3].map((i) => `${site.origin}/item/${i}`));
     assert.equal(site.hits('/more?n=4'), 0);
   });
@@ -198,6 +202,30 @@ describe('browser pool retirement and queueing', () => {
   });
 });
 
+describe('browser pool idle close', () => {
+  it('closes a browser that has nothing to render (browser_pool_active back to 0, no Chromium left) and launches one again on demand', async () => {
+    const site = await startJsSite();
+    const rec = recorder();
+    const pool = createBrowserPool({ ...BASE, maxBrowsers: 2, pagesPerBrowser: 4, retireAfter: 200, idleCloseMs: 200, events: rec.events });
+    try {
+      const first = await pool.render({ url: `${site.origin}/page/1`, allowPrivate: true });
+      assert.equal(first.status, 200);
+      assert.equal(pool.active(), 1);
+      for (let i = 0; i < 200 && pool.active() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(pool.active(), 0, 'the idle browser was closed');
+      assert.equal(rec.counts.at(-1), 0);
+      assert.deepEqual(rec.restarts, [], 'closing an idle browser is not a restart');
+      assert.deepEqual(chromiumDescendants(), []);
+      const again = await pool.render({ url: `${site.origin}/page/2`, allowPrivate: true });
+      assert.equal(again.status, 200);
+      assert.equal(pool.active(), 1);
+    } finally {
+      await pool.close();
+      await site.close();
+    }
+  });
+});
+
 describe('browser pool guard and proxies', () => {
   let site: JsSite;
   let away: JsSite;
@@ -258,10 +286,7 @@ describe('browser pool guard and proxies', () => {
   });
 
   it('maps a connection the guard could not make to NETWORK, not to the 502 it answered', async () => {
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await closedPort();
     assert.equal(await codeOf(pool.render({ url: `http://127.0.0.1:${port}/`, allowPrivate: false })), 'NETWORK');
   });
 
