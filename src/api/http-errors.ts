@@ -30,13 +30,23 @@ function errorCodeFor(status: number): ErrorCode {
   return 'VALIDATION';
 }
 
+/**
+ * The error to report when a value fails several alternatives (`anyOf`: a rule is a selector
+ * string or an object): the deepest one names what is wrong inside the value the client meant.
+ */
+function mostSpecific(errors: ErrorObject[]): ErrorObject {
+  let best = errors[0]!;
+  for (const e of errors) if (e.instancePath.length > best.instancePath.length) best = e;
+  return best;
+}
+
 /** The response for an error thrown during a request: an OwlError with the right code and status. */
 export function toOwlError(err: unknown): OwlError {
   if (isOwlError(err)) return err;
   const e = err as Partial<FastifyError> & { validation?: ErrorObject[]; validationContext?: string };
   if (Array.isArray(e.validation) && e.validation.length > 0) {
     const part = (e.validationContext ?? 'body') as ValidationPart;
-    return new OwlError('VALIDATION', describeValidationError(e.validation[0]!, part), { part });
+    return new OwlError('VALIDATION', describeValidationError(mostSpecific(e.validation), part), { part });
   }
   const known = e.code ? FASTIFY_CODES[e.code] : undefined;
   if (known) return new OwlError(known.code, known.message, {}, { cause: err });
@@ -47,14 +57,52 @@ export function toOwlError(err: unknown): OwlError {
   return new OwlError('INTERNAL', undefined, {}, { cause: err });
 }
 
+/**
+ * A body refused as too large is read to its end (and thrown away) before the answer goes out,
+ * up to this many bytes: a client still sending when the server closes the connection sees a
+ * reset (EPIPE) instead of the 413. Past the bound the answer goes out and the connection closes.
+ */
+export const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/** Reads and discards what is left of a request body, within DRAIN_LIMIT_BYTES and DRAIN_TIMEOUT_MS. */
+function drainBody(raw: FastifyRequest['raw']): Promise<void> {
+  if (raw.readableEnded || raw.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      raw.off('data', count).off('end', done).off('error', done).off('close', done);
+      resolve();
+    };
+    const count = (chunk: Buffer): void => {
+      seen += chunk.length;
+      if (seen > DRAIN_LIMIT_BYTES) done();
+    };
+    const timer = setTimeout(done, DRAIN_TIMEOUT_MS);
+    timer.unref();
+    raw.on('data', count).once('end', done).once('error', done).once('close', done);
+    raw.resume();
+  });
+}
+
 /** Fastify error handler: logs bugs and store outages, answers with the catalogue's body. */
-export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): HttpErrorBody {
+export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): HttpErrorBody | Promise<HttpErrorBody> {
   const owl = toOwlError(err);
+  if (owl.code === 'BODY_TOO_LARGE') {
+    return drainBody(request.raw).then(() => answer(owl, request, reply));
+  }
+  return answer(owl, request, reply);
+}
+
+function answer(owl: OwlError, request: FastifyRequest, reply: FastifyReply): HttpErrorBody {
   if (owl.status >= 500) {
     // The cause is logged, never sent: it may hold SQL, paths or stack traces.
     request.log.error({ err: (owl.cause as Error | undefined) ?? owl, code: owl.code }, 'request failed');
   }
   if (owl.code === 'STORE_UNAVAILABLE') reply.header('retry-after', '1');
+  if (typeof owl.details.retryAfterSeconds === 'number') reply.header('retry-after', String(owl.details.retryAfterSeconds));
+  if (owl.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
   reply.code(owl.status);
   return owl.toJSON() as HttpErrorBody;
 }

@@ -36,7 +36,18 @@ export interface RequestInstrumentation {
 
 /** Marks a raw response whose request is already tracked. */
 const TRACKED = Symbol('owl.tracked');
-type RawResponse = FastifyReply['raw'] & { [TRACKED]?: true };
+/** Seconds from the request to the first bytes of a streamed response (Server-Sent Events). */
+const STREAM_STARTED = Symbol('owl.streamStarted');
+type RawResponse = FastifyReply['raw'] & { [TRACKED]?: true; [STREAM_STARTED]?: number };
+
+/**
+ * Called by a route that streams for as long as the client listens (GET /jobs/:id/events) once
+ * its headers are out: its latency is the time to that point, not the minutes the stream stays open,
+ * which would swamp the latency quantiles and their alerts.
+ */
+export function markStreamStarted(reply: FastifyReply): void {
+  (reply.raw as RawResponse)[STREAM_STARTED] = reply.elapsedTime / 1000;
+}
 
 export function createRequestInstrumentation(metrics: RequestMetrics): RequestInstrumentation {
   const children = new Map<string, Children>();
@@ -66,7 +77,7 @@ export function createRequestInstrumentation(metrics: RequestMetrics): RequestIn
     inFlight.inc();
     raw.once('close', () => {
       inFlight.dec();
-      record(request.method, route, raw.statusCode, reply.elapsedTime / 1000);
+      record(request.method, route, raw.statusCode, raw[STREAM_STARTED] ?? reply.elapsedTime / 1000);
     });
   }
 

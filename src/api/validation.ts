@@ -6,8 +6,15 @@
  * sending `"maxPages": "10"`, `"seeds": "http://a"` or a misspelt `"maxDepht"` deserves a 400 that
  * names the field, not a guess. So bodies are validated strictly and everything else with coercion.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { FastifySchemaCompiler } from 'fastify';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import type { FastifyServerOptions } from 'fastify';
+
+// Ajv (about 60 modules) is required when the first schema is compiled, not when the API is built.
+const requireAjv = (): typeof Ajv => (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv;
+
+/** What Fastify's `schemaController.compilersFactory.buildValidator` returns. */
+type ValidatorCompiler = ReturnType<NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']>>;
 
 const COMMON = {
   useDefaults: true,
@@ -18,14 +25,41 @@ const COMMON = {
   strict: false,
 } as const;
 
-/** Builds Fastify's validator compiler: strict for `body`, coercing for the other parts. */
-export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
-  const strictAjv = new Ajv({ ...COMMON, coerceTypes: false });
-  const coercingAjv = new Ajv({ ...COMMON, coerceTypes: true });
-  return ({ schema, httpPart }) => {
-    const ajv = httpPart === 'body' ? strictAjv : coercingAjv;
-    return ajv.compile(schema as object) as ValidateFunction;
+/**
+ * Builds Fastify's validator compiler: strict for `body`, coercing for the other parts. Each schema
+ * is compiled on its route's first request rather than when the route is registered: compiling
+ * them all was the largest part of `owl serve`'s start-up (issue #10), and most routes are never
+ * called by a given process.
+ */
+export function createValidatorCompiler(): ValidatorCompiler {
+  let strictAjv: Ajv | undefined;
+  let coercingAjv: Ajv | undefined;
+  const ajvFor = (httpPart: string | undefined): Ajv => {
+    if (httpPart === 'body') {
+      strictAjv ??= new (requireAjv())({ ...COMMON, coerceTypes: false });
+      return strictAjv;
+    }
+    coercingAjv ??= new (requireAjv())({ ...COMMON, coerceTypes: true });
+    return coercingAjv;
   };
+  return ({ schema, httpPart }) => compiledOnFirstUse(() => ajvFor(httpPart).compile(schema as object));
+}
+
+/** A validate function that compiles the real one when it is first called or inspected. */
+function compiledOnFirstUse(compile: () => ValidateFunction): ValidateFunction {
+  let compiled: ValidateFunction | undefined;
+  const real = (): ValidateFunction => {
+    compiled ??= compile();
+    return compiled;
+  };
+  const validate = ((...args: Parameters<ValidateFunction>) => real()(...args)) as ValidateFunction;
+  // Fastify reads `schemaEnv` before validating (to pass the parent, so a coerced root value is
+  // written back) and `errors` after a failure: both are the real function's.
+  Object.defineProperties(validate, {
+    schemaEnv: { get: () => real().schemaEnv },
+    errors: { get: () => real().errors },
+  });
+  return validate;
 }
 
 /** Where a validation error happened, as Fastify reports it. */

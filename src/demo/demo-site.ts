@@ -57,13 +57,29 @@ export async function startDemoSite(options: DemoSiteOptions = {}): Promise<Demo
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('User-agent: *\nAllow: /\n');
         return;
+      case 'sitemap.xml': {
+        // Ten pages at the end of the graph, so sitemap_urls_total moves.
+        const locs = Array.from({ length: 10 }, (_, i) => `<url><loc>http://${req.headers.host}/page/${pages - 1 - i}</loc></url>`).join('');
+        res.writeHead(200, { 'content-type': 'application/xml' });
+        res.end(`<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${locs}</urlset>`);
+        return;
+      }
       case 'page': {
         served.page = (served.page ?? 0) + 1;
         const n = Number(id) || 0;
         const links = Array.from({ length: linksPerPage }, (_, i) => (n * linksPerPage + i + 1) % pages)
           .map((to) => `<li><a href="/page/${to}">page ${to}</a></li>`)
           .join('');
-        html(res, 200, page(`Page ${n}`, `<p>${'Lorem ipsum dolor sit amet. '.repeat(40)}</p><ul>${links}</ul>`));
+        // Even pages carry a price, odd ones do not: extraction rules requiring it see both outcomes.
+        const price = n % 2 === 0 ? `<p class="price">$${n}.99</p>` : '';
+        // Pages never change: a schedule's re-crawl (If-None-Match) is answered 304.
+        const etag = `"page-${n}"`;
+        if (req.headers['if-none-match'] === etag) {
+          res.writeHead(304, { etag });
+          res.end();
+          return;
+        }
+        html(res, 200, page(`Page ${n}`, `${price}<p>${'Lorem ipsum dolor sit amet. '.repeat(40)}</p><ul>${links}</ul>`), { etag });
         return;
       }
       case 'blocked':

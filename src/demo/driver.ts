@@ -5,7 +5,7 @@
  * ::1 first, where the site does not listen.
  */
 
-/** Alerts a crawl alone can trip, and the seeds that do it (thresholds from rules.yml). */
+/** Alerts a crawl alone can trip, and the seeds that do it (thresholds: monitoring/prometheus/src/config.ts). */
 export const TRIPPABLE_ALERTS = ['Worker429Spike', 'Worker403Spike', 'CaptchaSpike', 'CrawlStalled'] as const;
 export type TrippableAlert = (typeof TRIPPABLE_ALERTS)[number];
 
@@ -14,7 +14,12 @@ export interface JobRequest {
   maxPages?: number;
   maxDepth?: number;
   source?: string;
+  formats?: string[];
+  extract?: unknown;
 }
+
+/** Rules for the demo pages: a title, and a price only even pages have (required, so odd pages miss it). */
+export const DEMO_EXTRACT = { fields: { title: 'h1', price: { selector: '.price', type: 'number', required: true } } };
 
 export interface SubmittedJob {
   id: string;
@@ -32,6 +37,44 @@ export async function submitJob(apiUrl: string, job: JobRequest): Promise<Submit
   const body = (await res.json()) as SubmittedJob & { error?: { code: string; message: string } };
   if (res.status !== 201) throw new Error(`POST /jobs answered ${res.status}: ${body.error?.code ?? ''} ${body.error?.message ?? ''}`);
   return body;
+}
+
+/**
+ * A schedule that re-crawls a corner of the demo site (every minute by default: the API's minimum
+ * interval): its pages never change, so from the second run on they are answered 304 and the
+ * dashboard's "Schedules and changes" row moves.
+ */
+export function demoSchedule(siteUrl: string, cron = '* * * * *'): Record<string, unknown> {
+  return {
+    name: 'demo-watch',
+    cron,
+    job: { seeds: [`${siteUrl}/page/0`], maxPages: 10, maxDepth: 2, source: 'demo-schedule', formats: ['metadata', 'markdown'], sitemaps: 'skip' },
+  };
+}
+
+/** POST /schedules; returns the schedule's id, or throws with the API's error body. */
+export async function submitSchedule(apiUrl: string, schedule: Record<string, unknown>): Promise<string> {
+  const res = await fetch(`${apiUrl}/schedules`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(schedule),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await res.json()) as { id: string; error?: { code: string; message: string } };
+  if (res.status !== 201) throw new Error(`POST /schedules answered ${res.status}: ${body.error?.code ?? ''} ${body.error?.message ?? ''}`);
+  return body.id;
+}
+
+/** PATCH /schedules/:id {enabled: false}. */
+export async function disableSchedule(apiUrl: string, id: string): Promise<number> {
+  const res = await fetch(`${apiUrl}/schedules/${id}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ enabled: false }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  await res.arrayBuffer();
+  return res.status;
 }
 
 /** POST /jobs/:id/fail (plan §10: record a failed job with a reason). */
@@ -64,7 +107,7 @@ export function mixedJobs(siteUrl: string): JobRequest[] {
   const r = round++;
   const noise = r % NOISE_EVERY === 0 ? [...urls(siteUrl, 'blocked', 1, r), ...urls(siteUrl, 'limited', 1, r), ...urls(siteUrl, 'captcha', 1, r)] : [];
   return [
-    { seeds: [`${siteUrl}/page/${(r * 7) % 200}`], maxPages: 40, maxDepth: 3, source: 'demo' },
+    { seeds: [`${siteUrl}/page/${(r * 7) % 200}`], maxPages: 40, maxDepth: 3, source: 'demo', formats: ['metadata', 'markdown'], extract: DEMO_EXTRACT },
     { seeds: [`${siteUrl}/page/${(r * 11 + 100) % 200}`], maxPages: 20, maxDepth: 2, source: 'demo-deep' },
     { seeds: [...urls(siteUrl, 'slow', 1, r), ...noise], maxPages: 4, maxDepth: 0, source: 'demo-noise' },
   ];
@@ -130,6 +173,10 @@ export class DemoDriver {
   }
 
   start(): void {
+    void submitSchedule(this.o.apiUrl, demoSchedule(this.o.siteUrl)).then(
+      (id) => (this.o.log ?? console.log)(`schedule ${id} (demo-watch, every minute)`),
+      (err: unknown) => (this.o.log ?? console.log)(`schedule failed: ${(err as Error).message}`),
+    );
     const tick = async () => {
       if (this.stopped) return;
       await this.round();

@@ -23,14 +23,26 @@ interface CounterRecord {
   value: number;
 }
 
+/** What to do when prom-client's internals no longer look like this file expects. */
+export const INTERNALS_CHANGED =
+  "prom-client's internals changed (src/metrics/fast-series.ts reads each metric's `hashMap` of series records, which " +
+  'prom-client 16 removes): keep prom-client pinned to ~15.1 in package.json, or rewrite fast-series.ts for the new ' +
+  'internals and run test/metrics/fast-series.test.ts before widening the pin';
+
+function internals<T>(metric: unknown): SeriesStore<T> {
+  const store = metric as SeriesStore<T>;
+  if (typeof store.hashMap !== 'object' || store.hashMap === null) throw new Error(INTERNALS_CHANGED);
+  return store;
+}
+
 function recordOf<T extends { labels: unknown }>(store: SeriesStore<T>, labels: Record<string, string>): T {
-  const found = Object.values(store.hashMap).find((r) => r.labels === labels);
-  if (!found) throw new Error('prom-client did not create the series (its internals changed?)');
+  const found = Object.values(internals<T>(store).hashMap).find((r) => r.labels === labels);
+  if (!found) throw new Error(INTERNALS_CHANGED);
   return found;
 }
 
 export function histogramSeries(histogram: Histogram, labels: Record<string, string>): (value: number) => void {
-  const h = histogram as unknown as SeriesStore<HistogramRecord> & { upperBounds: number[] };
+  const h = internals<HistogramRecord>(histogram) as SeriesStore<HistogramRecord> & { upperBounds: number[] };
   const bounds = h.upperBounds;
   let map: unknown = null;
   let record!: HistogramRecord;
@@ -52,7 +64,7 @@ export function histogramSeries(histogram: Histogram, labels: Record<string, str
 }
 
 export function counterSeries(counter: Counter, labels: Record<string, string>): () => void {
-  const c = counter as unknown as SeriesStore<CounterRecord>;
+  const c = internals<CounterRecord>(counter);
   let map: unknown = null;
   let record!: CounterRecord;
   return () => {

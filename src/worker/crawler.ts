@@ -1,11 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '../log.ts';
-import type { ClaimOptions, CrawlMode, FinishedJob, FrontierEntry, Outcome, Store } from '../store/types.ts';
+import type { ClaimOptions, CrawlMode, FinishedJob, Frontier, FrontierEntry, Outcome, SettleResult } from '../store/types.ts';
 import type { PageProcessor } from './page-processor.ts';
-import { SettleBatcher } from './settle-batcher.ts';
 
 export interface CrawlerOptions {
-  store: Store;
+  frontier: Frontier;
   processor: PageProcessor;
   logger: Logger;
   workerId: string;
@@ -16,51 +15,67 @@ export interface CrawlerOptions {
   hostDelayMs: number;
   /** Job modes this worker can serve (a worker without a browser leaves browser jobs to others). */
   modes: CrawlMode[];
-  /** Poll interval when the frontier has nothing due (default 200 ms; `wake()` cuts it short). */
+  /** How often an idle loop looks for work it was not told about (other processes' jobs). Default 200 ms; `wake()` cuts it short. */
   idlePollMs?: number;
+  /** Longest time a finished fetch's outcome waits to be settled with others (default 20 ms). */
+  settleDelayMs?: number;
   /** How long `stop()` waits for in-flight fetches before aborting them (default 15 s). */
   drainTimeoutMs?: number;
+  /** The clock (tests). */
+  now?: () => number;
   onFinishedJob?: (job: FinishedJob) => void;
   /** An outcome the store refused as stale: its URL will be fetched again (by any worker). */
   onRefused?: (outcome: Outcome) => void;
-  /** Called when a claim fails (store down) and when it succeeds again. */
+  /** Called when the store fails (store down) and when it answers again. */
   onStoreHealth?: (up: boolean) => void;
 }
 
+/** Back-off after a failed exchange with the store, doubling up to the cap. */
+const STORE_RETRY_MS = 100;
+const STORE_RETRY_MAX_MS = 5_000;
+
 /**
- * The worker loop: claim → process → settle, keeping `concurrency` fetches in flight.
- * Leases are extended while fetches run; `stop()` drains in-flight work, settles it and
- * returns every URL it still holds to the queue.
+ * The worker loop: settle finished outcomes and claim the next URLs in one call to the frontier,
+ * keeping `concurrency` fetches in flight. It exchanges with the frontier when half the slots are
+ * free (fewer, larger claims), and sooner when a host's politeness deadline comes (the frontier
+ * says when) or an outcome has waited `settleDelayMs`, so a slow host never holds the others
+ * back. Leases are extended while fetches run; `stop()` drains in-flight work, settles it and
+ * returns every URL it still holds.
  */
 export class Crawler {
   private running = false;
   private loop: Promise<void> | null = null;
   private readonly inFlight = new Map<number, { entry: FrontierEntry; done: Promise<void> }>();
   private readonly abort = new AbortController();
-  private readonly batcher: SettleBatcher;
-  /** Ends the current idle wait (its promise's resolve); null when the loop is not waiting. */
+  /** Outcomes of finished fetches, not yet handed to the frontier, and when the oldest arrived. */
+  private pending: Outcome[] = [];
+  private pendingSince = 0;
+  /** Settles handed to the frontier and not yet durable (stop() waits for them). */
+  private readonly writing = new Set<Promise<void>>();
+  /** The last exchange claimed fewer than it asked: claim again only when something may have changed. */
+  private dry = false;
+  private nextDueAt: number | null = null;
+  private lastExchangeAt = 0;
+  private storeFailures = 0;
+  private storeUp = true;
+  /** Ends the current wait (its promise's resolve); null when the loop is not waiting. */
   private wakeUp: (() => void) | null = null;
-  private idleTimer: NodeJS.Timeout | null = null;
-  /** A wake() that came while the loop was not waiting (e.g. during a claim): the next wait returns at once. */
+  private waitTimer: NodeJS.Timeout | null = null;
+  /** A wake() that came while the loop was busy (e.g. during an exchange): the next wait returns at once. */
   private wokenEarly = false;
   private leaseTimer: NodeJS.Timeout | null = null;
-  private storeUp = true;
-  /** A store that frees slots at settle() (SQLite): outcomes since the last claim, and the settles still being written. */
-  private readonly settlesAtOnce: boolean;
-  private unsettled: Outcome[] = [];
-  private readonly writing = new Set<Promise<void>>();
+  private readonly now: () => number;
+  private readonly minClaim: number;
+  private readonly settleDelayMs: number;
+  private readonly idlePollMs: number;
 
   constructor(private readonly opts: CrawlerOptions) {
-    this.batcher = new SettleBatcher({
-      store: opts.store,
-      logger: opts.logger,
-      onFinishedJob: opts.onFinishedJob,
-      onRefused: opts.onRefused,
-      onFlushed: () => this.wake(),
-    });
     // Every browser render in flight listens to the one stop signal (HTTP fetches share one listener).
     setMaxListeners(0, this.abort.signal);
-    this.settlesAtOnce = opts.store.settleFreesSlotsAtOnce === true;
+    this.now = opts.now ?? Date.now;
+    this.minClaim = Math.max(1, Math.floor(opts.concurrency / 2));
+    this.settleDelayMs = opts.settleDelayMs ?? 20;
+    this.idlePollMs = opts.idlePollMs ?? 200;
   }
 
   get active(): number {
@@ -75,16 +90,22 @@ export class Crawler {
     this.loop = this.run();
   }
 
-  /** Ends an idle wait early (a job was just created in this process). */
+  /** Something may be claimable now (a job was created, links were committed): claim at the next turn. */
   wake(): void {
+    this.dry = false;
+    this.nudge();
+  }
+
+  /** Ends the current wait so the loop looks again (a fetch finished, a timer ran out). */
+  nudge(): void {
     const resolve = this.wakeUp;
     if (resolve === null) {
       this.wokenEarly = true;
       return;
     }
     this.wakeUp = null;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    this.waitTimer = null;
     resolve();
   }
 
@@ -93,24 +114,25 @@ export class Crawler {
     this.running = false;
     this.wake();
     await this.loop;
-    const drainTimeout = this.opts.drainTimeoutMs ?? 15_000;
+    // A stop in progress is work: its timer keeps the process alive until the drain ends.
+    let drainTimer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
       Promise.all([...this.inFlight.values()].map((f) => f.done)).then(() => true),
-      sleep(drainTimeout).then(() => false),
+      new Promise<boolean>((resolve) => {
+        drainTimer = setTimeout(resolve, this.opts.drainTimeoutMs ?? 15_000, false);
+      }),
     ]);
+    clearTimeout(drainTimer);
     if (!drained) {
       this.opts.logger.warn({ inFlight: this.inFlight.size }, 'in-flight fetches did not finish in time; aborting them');
       this.abort.abort();
       await Promise.all([...this.inFlight.values()].map((f) => f.done));
     }
     if (this.leaseTimer) clearInterval(this.leaseTimer);
-    this.settleUnsettled();
+    await this.settleRemaining();
     await Promise.all([...this.writing]);
-    const left = await this.batcher.drain();
-    this.batcher.close();
-    if (left > 0) this.opts.logger.error({ outcomes: left }, 'outcomes could not be settled before exit; their URLs return to the queue when the leases expire');
     try {
-      const released = await this.opts.store.releaseLeases(this.opts.workerId);
+      const released = await this.opts.frontier.releaseLeases(this.opts.workerId);
       if (released > 0) this.opts.logger.info({ released }, 'leases returned to the queue');
     } catch (err) {
       this.opts.logger.error({ err }, 'could not release leases; they return to the queue when they expire');
@@ -118,79 +140,81 @@ export class Crawler {
   }
 
   private async run(): Promise<void> {
-    const { opts } = this;
-    // Claim in batches of at least half the slots: fewer, larger claims (and, where a claim is a
-    // store transaction, fewer transactions).
-    const minClaim = Math.max(1, Math.floor(opts.concurrency / 2));
-    let idleMs = 0;
     while (this.running) {
-      const free = opts.concurrency - this.inFlight.size;
-      if (free < minClaim) {
-        // Every finished fetch wakes the loop, so this wait needs no timer.
-        await this.idle(null);
+      const now = this.now();
+      const free = this.opts.concurrency - this.inFlight.size;
+      const limit = this.claimLimit(free, now);
+      const settleNow = this.pending.length > 0 && (limit > 0 || now - this.pendingSince >= this.settleDelayMs);
+      if (limit === 0 && !settleNow) {
+        await this.wait(this.wakeAt(free, now));
         continue;
       }
-      let entries: FrontierEntry[];
-      try {
-        entries = await this.settleAndClaim(free);
-        this.setStoreUp(true);
-      } catch (err) {
-        this.setStoreUp(false, err);
-        await this.idle(1_000);
-        continue;
-      }
-      if (entries.length === 0) {
-        // Nothing due. While fetches run, the next completion (which may bring links) wakes
-        // the loop; otherwise poll, backing off gently up to idlePollMs.
-        idleMs = this.inFlight.size > 0 ? 250 : Math.min(opts.idlePollMs ?? 200, idleMs + 20);
-        await this.idle(idleMs);
-        continue;
-      }
-      idleMs = 0;
-      for (const entry of entries) this.launch(entry);
+      if (!(await this.exchange(limit, now))) await this.wait(now + this.storeRetryMs());
     }
   }
 
   /**
-   * Settles the outcomes waiting in the batch (they still hold their leases and host slots),
-   * then claims up to `limit` URLs — in one store transaction where the store offers it.
+   * How many URLs to claim now: a batch of at least half the slots; or whatever is free once a
+   * host's deadline has come or outcomes are due to be settled (they may admit claimable links).
+   * After a claim that found too little, only those, the idle poll or wake() make it try again.
    */
-  private async settleAndClaim(limit: number): Promise<FrontierEntry[]> {
-    const { store, workerId, leaseMs, maxPerHost, hostDelayMs, modes } = this.opts;
+  private claimLimit(free: number, now: number): number {
+    if (free <= 0) return 0;
+    const due = this.nextDueAt !== null && now >= this.nextDueAt;
+    const settling = this.pending.length > 0 && (free >= this.minClaim || now - this.pendingSince >= this.settleDelayMs);
+    if (this.dry) return due || settling || now - this.lastExchangeAt >= this.idlePollMs ? free : 0;
+    return free >= this.minClaim || due || settling ? free : 0;
+  }
+
+  /** When to look again if nothing wakes the loop: a host's deadline, an outcome's settle delay, the idle poll. */
+  private wakeAt(free: number, now: number): number | null {
+    let at = Number.POSITIVE_INFINITY;
+    if (this.pending.length > 0) at = this.pendingSince + this.settleDelayMs;
+    if (free > 0) {
+      if (this.nextDueAt !== null) at = Math.min(at, this.nextDueAt);
+      if (this.dry) at = Math.min(at, this.lastExchangeAt + this.idlePollMs);
+    }
+    return at === Number.POSITIVE_INFINITY ? null : Math.max(at, now);
+  }
+
+  /** One call to the frontier: settle what finished, claim up to `limit`. False when the store failed. */
+  private async exchange(limit: number, now: number): Promise<boolean> {
+    const { workerId, leaseMs, maxPerHost, hostDelayMs, modes } = this.opts;
     const claim: ClaimOptions = { workerId, limit, leaseMs, maxPerHost, hostDelayMs, modes };
-    if (this.settlesAtOnce) {
-      this.settleUnsettled();
-      return store.claim(claim);
+    const batch = this.pending;
+    const batchSince = this.pendingSince;
+    this.pending = [];
+    this.lastExchangeAt = now;
+    try {
+      const result = await this.opts.frontier.settleAndClaim(batch, claim);
+      this.setStoreUp(true);
+      if (batch.length > 0) this.track(batch, result.settled);
+      this.dry = limit > 0 && result.entries.length < limit;
+      this.nextDueAt = result.nextDueAt;
+      for (const entry of result.entries) this.launch(entry);
+      return true;
+    } catch (err) {
+      // Nothing of the batch was applied: keep it (ahead of what finished meanwhile) and try again.
+      if (batch.length > 0) {
+        this.pending = batch.concat(this.pending);
+        this.pendingSince = batchSince;
+      }
+      this.setStoreUp(false, err);
+      return false;
     }
-    const combined = store.settleAndClaim?.bind(store);
-    if (!combined) {
-      await this.batcher.flushNow();
-      return store.claim(claim);
-    }
-    let claimed: FrontierEntry[] | null = null;
-    await this.batcher.flushNow(async (batch) => {
-      const r = await combined(batch, claim);
-      claimed = r.entries;
-      return r.settled;
-    });
-    return claimed ?? store.claim(claim);
   }
 
-  /**
-   * Hands the outcomes gathered since the last claim to a store that frees their slots at once;
-   * their write is awaited in the background (and by stop()).
-   */
-  private settleUnsettled(): void {
-    if (this.unsettled.length === 0) return;
-    const batch = this.unsettled;
-    this.unsettled = [];
+  /** Reports refused outcomes and finished jobs once the settle is durable. */
+  private track(batch: Outcome[], settled: Promise<SettleResult>): void {
     const { onFinishedJob, onRefused, logger } = this.opts;
-    const writing: Promise<void> = this.opts.store.settle(batch).then(
+    const writing: Promise<void> = settled.then(
       (result) => {
         result.accepted.forEach((accepted, i) => {
           if (!accepted) onRefused?.(batch[i]!);
         });
         for (const job of result.finishedJobs) onFinishedJob?.(job);
+        // Links those outcomes admitted are claimable now.
+        if (result.enqueued > 0) this.wake();
       },
       (err: unknown) => logger.error({ err, outcomes: batch.length }, 'outcomes could not be written; their URLs are fetched again after a restart'),
     );
@@ -198,46 +222,65 @@ export class Crawler {
     void writing.finally(() => this.writing.delete(writing));
   }
 
+  /** On stop: hands the last outcomes to the frontier, retrying a failing store for a while. */
+  private async settleRemaining(): Promise<void> {
+    const deadline = this.now() + 10_000;
+    while (this.pending.length > 0) {
+      if (await this.exchange(0, this.now())) return;
+      if (this.now() >= deadline) {
+        this.opts.logger.error({ outcomes: this.pending.length }, 'outcomes could not be settled before exit; their URLs return to the queue when the leases expire');
+        return;
+      }
+      await sleep(this.storeRetryMs());
+    }
+  }
+
   private launch(entry: FrontierEntry): void {
-    // The slot frees as soon as the outcome is queued: settling happens in batches behind it,
-    // and stop() drains the batcher before it releases leases.
     const done = this.opts.processor
       .process(entry, this.abort.signal)
       .then((outcome) => {
         if (!outcome) return;
-        if (this.settlesAtOnce) this.unsettled.push(outcome);
-        else this.batcher.add(outcome);
+        if (this.pending.length === 0) this.pendingSince = this.now();
+        this.pending.push(outcome);
       })
       .catch((err: unknown) => this.opts.logger.error({ err, jobId: entry.jobId, url: entry.url }, 'page processing crashed'))
       .finally(() => {
         this.inFlight.delete(entry.id);
-        this.wake();
+        this.nudge();
       });
     this.inFlight.set(entry.id, { entry, done });
   }
 
-  /** Waits until wake() or `ms` (null: until wake()); returns at once when woken meanwhile or stopping. */
-  private idle(ms: number | null): Promise<void> {
+  /** Waits until wake() or the time `at` (null: until wake()); returns at once when woken meanwhile or stopping. */
+  private wait(at: number | null): Promise<void> {
     if (this.wokenEarly || !this.running) {
       this.wokenEarly = false;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
       this.wakeUp = resolve;
-      if (ms !== null) this.idleTimer = setTimeout(wakeCrawler, ms, this);
+      if (at !== null) {
+        this.waitTimer = setTimeout(nudgeCrawler, Math.max(0, at - this.now()), this);
+        this.waitTimer.unref();
+      }
     });
+  }
+
+  private storeRetryMs(): number {
+    return Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_MS * 2 ** Math.min(this.storeFailures, 6));
   }
 
   private async extendLeases(): Promise<void> {
     if (this.inFlight.size === 0) return;
     try {
-      await this.opts.store.extendLeases([...this.inFlight.values()].map((f) => f.entry), this.opts.leaseMs);
+      await this.opts.frontier.extendLeases([...this.inFlight.values()].map((f) => f.entry), this.opts.leaseMs);
     } catch (err) {
       this.opts.logger.warn({ err }, 'could not extend leases');
     }
   }
 
   private setStoreUp(up: boolean, err?: unknown): void {
+    this.storeFailures = up ? 0 : this.storeFailures + 1;
     if (up === this.storeUp) return;
     this.storeUp = up;
     if (up) this.opts.logger.info('store reachable again; claiming resumes');
@@ -246,10 +289,12 @@ export class Crawler {
   }
 }
 
-function wakeCrawler(crawler: Crawler): void {
-  crawler.wake();
+/** The wait timer's callback: a function outside the class creates no closure per wait. */
+function nudgeCrawler(crawler: Crawler): void {
+  crawler.nudge();
 }
 
+/** A pause of stop(): a stop in progress keeps the process alive (the timer is not unref'd). */
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,21 +1,25 @@
 import { createScope } from '../crawl/scope.ts';
-import type { Store } from '../store/types.ts';
+import type { JobStore } from '../store/types.ts';
+import { SeenUrls } from './seen-urls.ts';
 
 /** What a worker keeps per job: its scope test and the URLs it has already offered to the store. */
 export interface JobContext {
   inScope: (normalizedUrl: string) => boolean;
   /** URLs this process already sent for admission; the store de-duplicates for real (all workers). */
-  offered: Set<string>;
+  offered: SeenUrls;
 }
 
-/** Bounds memory: a worker forgets what it offered beyond this and lets the store de-duplicate. */
-const MAX_OFFERED_PER_JOB = 200_000;
+/**
+ * Bounds memory: a worker forgets what it offered beyond this and lets the store de-duplicate
+ * (2 million fingerprints take 32 MB; a job that large re-offers links once after the reset).
+ */
+const MAX_OFFERED_PER_JOB = 2_000_000;
 const MAX_JOBS = 1_000;
 
 export class JobContexts {
   private readonly contexts = new Map<string, Promise<JobContext>>();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly jobs: JobStore) {}
 
   get(jobId: string): Promise<JobContext> {
     let ctx = this.contexts.get(jobId);
@@ -46,15 +50,14 @@ export class JobContexts {
 
   /** True the first time a URL is offered for this job (by this process). */
   static firstOffer(ctx: JobContext, url: string): boolean {
-    if (ctx.offered.has(url)) return false;
-    if (ctx.offered.size >= MAX_OFFERED_PER_JOB) ctx.offered.clear();
-    ctx.offered.add(url);
-    return true;
+    return ctx.offered.add(url);
   }
 
   private async load(jobId: string): Promise<JobContext> {
-    const job = await this.store.getJob(jobId);
+    const job = await this.jobs.get(jobId);
     if (!job) throw new Error(`job ${jobId} vanished from the store`);
-    return { inScope: createScope(job.seeds, job.options.scope), offered: new Set(job.seeds) };
+    const offered = new SeenUrls(MAX_OFFERED_PER_JOB);
+    for (const seed of job.seeds) offered.add(seed);
+    return { inScope: createScope(job.seeds, job.options.scope), offered };
   }
 }

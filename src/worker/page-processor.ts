@@ -1,7 +1,8 @@
 import path from 'node:path';
-import { codeLabel, isOwlError, OwlError, type ErrorCode } from '../errors.ts';
+import { codeLabel, isOwlError, type OwlError, type ErrorCode } from '../errors.ts';
 import { detectBlock } from '../crawl/block-detect.ts';
 import { extractPage } from '../crawl/links.ts';
+import { ROBOTS_ERROR_TTL_MS, ROBOTS_UNAVAILABLE_GIVE_UP_MS } from '../crawl/robots.ts';
 import { isLikelyTrap, hostOf } from '../crawl/url.ts';
 import type { BrowserPool } from '../crawl/browser/pool.ts';
 import type { ProxyPool } from '../crawl/proxy-pool.ts';
@@ -11,8 +12,13 @@ import type { BlockVerdict, ExtractedPage, Fetcher, ProxyHandle } from '../crawl
 import type { CrawlMetrics } from '../metrics/registry.ts';
 import type { SiteLabeler } from '../metrics/site-label.ts';
 import type { Logger } from '../log.ts';
-import type { DiscoveredUrl, FrontierEntry, Outcome, PageRecord, Store } from '../store/types.ts';
+import type { Baseline, DiscoveredUrl, Frontier, FrontierEntry, Outcome, PageRecord, ScheduleStore } from '../store/types.ts';
 import { JobContexts } from './job-contexts.ts';
+import { isReadable, yieldOf, type ContentDeps } from './page-content.ts';
+import { SitemapReader } from './sitemap-reader.ts';
+
+/** Checks of an unreadable robots.txt a URL waits through before it fails as robots_unavailable (about an hour). */
+export const ROBOTS_WAITS = Math.ceil(ROBOTS_UNAVAILABLE_GIVE_UP_MS / ROBOTS_ERROR_TTL_MS);
 
 export interface RenderDecider {
   needsBrowser(site: string, html: string, extracted: ExtractedPage): boolean;
@@ -20,7 +26,8 @@ export interface RenderDecider {
 }
 
 export interface PageProcessorDeps {
-  store: Store;
+  /** Where host deferrals (crawl-delay, Retry-After) go, for every worker. */
+  frontier: Pick<Frontier, 'deferHost'>;
   fetcher: Fetcher;
   robots: RobotsCache;
   proxies: ProxyPool;
@@ -35,6 +42,12 @@ export interface PageProcessorDeps {
   screenshotDir?: string;
   browser?: BrowserPool;
   renderDecider?: RenderDecider;
+  /** What each page yields for its job (formats, extraction rules, the content cap). */
+  content: Omit<ContentDeps, 'metrics'>;
+  /** Checks of an unreadable robots.txt a URL waits through (default ROBOTS_WAITS). */
+  robotsWaits?: number;
+  /** Schedules' baselines: a schedule's run re-crawls conditionally against them (absent: every page is fetched in full). */
+  baselines?: Pick<ScheduleStore, 'baseline'>;
   now?: () => number;
 }
 
@@ -44,12 +57,31 @@ interface Answer {
   status: number;
   contentType: string | null;
   body: string | null;
+  /** Bytes of a PDF (the fetcher reads them for documents). */
+  raw: Uint8Array | null;
+  headers: Record<string, string>;
   bytes: number;
   fetchMs: number;
   mode: 'http' | 'browser';
   verdict: BlockVerdict;
   /** Links and title when the browser already extracted them from the DOM. */
   extracted: ExtractedPage | null;
+}
+
+/** If-None-Match / If-Modified-Since from a baseline that still has the content a 304 would carry over. */
+function conditionalHeaders(baseline: Baseline | undefined): Record<string, string> | undefined {
+  if (!baseline || baseline.content === null) return undefined;
+  const headers: Record<string, string> = {};
+  if (baseline.etag) headers['if-none-match'] = baseline.etag;
+  if (baseline.lastModified) headers['if-modified-since'] = baseline.lastModified;
+  return Object.keys(headers).length > 0 ? headers : undefined;
+}
+
+/** An unreadable robots.txt: its URLs wait until it is asked for again, about an hour in all. */
+function robotsWait(entry: FrontierEntry, retryAt: number | undefined, now: number, waits: number): { notBefore: number } | null {
+  if (entry.attempts + 1 >= waits) return null;
+  // A second of jitter so a host's URLs do not all come back in the same instant.
+  return { notBefore: Math.max(retryAt ?? now + ROBOTS_ERROR_TTL_MS, now) + Math.floor(Math.random() * 1_000) };
 }
 
 /**
@@ -59,9 +91,23 @@ interface Answer {
  */
 export class PageProcessor {
   private readonly now: () => number;
+  private readonly sitemaps: SitemapReader;
 
   constructor(private readonly deps: PageProcessorDeps) {
     this.now = deps.now ?? Date.now;
+    this.sitemaps = new SitemapReader({
+      fetcher: deps.fetcher,
+      robots: deps.robots,
+      jobs: deps.jobs,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      retry: (entry, _site, code, retryAfterMs) => {
+        const decision = deps.retry.decide(code, entry.attempts + 1, retryAfterMs);
+        if (!decision.retry) return { retry: false };
+        deps.metrics.retries.inc({ reason: decision.reason });
+        return { retry: true, notBefore: this.now() + decision.delayMs };
+      },
+    });
   }
 
   async process(entry: FrontierEntry, signal: AbortSignal): Promise<Outcome | null> {
@@ -83,23 +129,33 @@ export class PageProcessor {
         // health that robots.txt measures).
         const robots = await deps.robots.check(entry.url, { proxy: null, allowPrivate: options.allowPrivate });
         if (robots.unavailable) {
-          // RFC 9309: nothing may be fetched while the file cannot be read — later, not never.
-          return this.retryOrFail(entry, site, 'ROBOTS_UNAVAILABLE', null, null, 'http');
+          // RFC 9309: nothing may be fetched while the file cannot be read — later, not never. The
+          // wait does not use the URL's retry budget: it lasts until the file is asked for again.
+          const wait = robotsWait(entry, robots.retryAt, this.now(), deps.robotsWaits ?? ROBOTS_WAITS);
+          if (wait === null) return this.fail(entry, site, 'ROBOTS_UNAVAILABLE', null, 'http');
+          deps.metrics.retries.inc({ reason: 'robots' });
+          return { kind: 'retry', entry, notBefore: wait.notBefore, errorCode: codeLabel('ROBOTS_UNAVAILABLE') };
         }
-        if (!robots.allowed) return this.fail(entry, site, 'ROBOTS_DENIED', null, 'http');
+        if (robots.forbidden) return this.fail(entry, site, 'TARGET_FORBIDDEN', null, 'http');
+        if (!robots.allowed) return entry.kind === 'sitemap' ? { kind: 'sitemap', entry, errorCode: codeLabel('ROBOTS_DENIED'), discovered: [] } : this.fail(entry, site, 'ROBOTS_DENIED', null, 'http');
         if (robots.crawlDelayMs !== null && robots.crawlDelayMs > deps.hostDelayMs) {
-          await deps.store.deferHost(entry.host, this.now() + robots.crawlDelayMs);
+          await deps.frontier.deferHost(entry.host, this.now() + robots.crawlDelayMs);
         }
       }
-      const answer = await this.fetch(entry, site, proxy, signal);
-      return await this.judge(entry, site, proxy, answer);
+      if (entry.kind === 'sitemap') return await this.sitemaps.read(entry, site, proxy, signal);
+      const schedule = options.schedule;
+      const baseline = schedule && deps.baselines ? await deps.baselines.baseline(schedule.id, entry.url) : undefined;
+      // Adaptive re-visits: a URL whose interval has not run out is not fetched; the baseline carries over.
+      if (baseline && schedule?.revisit === 'adaptive' && baseline.nextVisitAt > this.now()) return await this.carry(entry, site, baseline, null);
+      const answer = await this.fetch(entry, site, proxy, signal, baseline);
+      return await this.judge(entry, site, proxy, answer, schedule === undefined ? null : (baseline ?? 'none'));
     } catch (err) {
       if (signal.aborted) return null;
       return this.onError(entry, site, proxy, err, options.mode === 'browser' ? 'browser' : 'http');
     }
   }
 
-  private async fetch(entry: FrontierEntry, site: string, proxy: ProxyHandle | null, signal: AbortSignal): Promise<Answer> {
+  private async fetch(entry: FrontierEntry, site: string, proxy: ProxyHandle | null, signal: AbortSignal, baseline?: Baseline): Promise<Answer> {
     const { deps } = this;
     const { mode, allowPrivate } = entry.job.options;
     const { metrics } = deps;
@@ -107,7 +163,7 @@ export class PageProcessor {
     try {
       const useBrowser = deps.browser && (mode === 'browser' || (mode === 'auto' && deps.renderDecider?.siteNeedsBrowser(site)));
       if (useBrowser) return await this.render(entry, site, proxy, signal);
-      const res = await deps.fetcher.fetch({ url: entry.url, proxy, allowPrivate, signal });
+      const res = await deps.fetcher.fetch({ url: entry.url, proxy, allowPrivate, signal, accept: 'documents', headers: conditionalHeaders(baseline) });
       metrics.scrapeLatency.observe({ site }, res.fetchMs / 1000);
       metrics.pageBytes.inc({ site }, res.bytes);
       const answer: Answer = {
@@ -115,6 +171,8 @@ export class PageProcessor {
         status: res.status,
         contentType: res.contentType,
         body: res.body,
+        raw: res.raw ?? null,
+        headers: res.headers,
         bytes: res.bytes,
         fetchMs: res.fetchMs,
         mode: 'http',
@@ -145,6 +203,8 @@ export class PageProcessor {
       status: r.status,
       contentType: 'text/html',
       body: r.html,
+      raw: null,
+      headers: {},
       bytes: r.bytes,
       fetchMs: r.fetchMs,
       mode: 'browser',
@@ -153,9 +213,17 @@ export class PageProcessor {
     };
   }
 
-  private async judge(entry: FrontierEntry, site: string, proxy: ProxyHandle | null, a: Answer): Promise<Outcome> {
+  /**
+   * `baseline`: null for a job no schedule started; 'none' for a URL a schedule's baseline does
+   * not know (the page is new); else what the schedule knows of the URL.
+   */
+  private async judge(entry: FrontierEntry, site: string, proxy: ProxyHandle | null, a: Answer, baseline: Baseline | 'none' | null): Promise<Outcome> {
     const { metrics, proxies } = this.deps;
     const { status, verdict } = a;
+    if (status === 304 && baseline !== null && baseline !== 'none') {
+      if (proxy) proxies.report(proxy, 'ok');
+      return this.carry(entry, site, baseline, a);
+    }
     if (status === 403) metrics.http403.inc({ site });
     if (status === 429) metrics.http429.inc({ site });
     if (verdict?.kind === 'captcha') {
@@ -165,7 +233,7 @@ export class PageProcessor {
     }
     if (status === 429) {
       const retryAfterMs = verdict?.kind === 'rate_limited' ? verdict.retryAfterMs : null;
-      if (retryAfterMs !== null && retryAfterMs > 0) await this.deps.store.deferHost(entry.host, this.now() + retryAfterMs);
+      if (retryAfterMs !== null && retryAfterMs > 0) await this.deps.frontier.deferHost(entry.host, this.now() + retryAfterMs);
       return this.retryOrFail(entry, site, 'HTTP_429', retryAfterMs, a, a.mode);
     }
     if (status === 403) {
@@ -174,14 +242,54 @@ export class PageProcessor {
     }
     if (status >= 500) return this.retryOrFail(entry, site, 'HTTP_5XX', null, a, a.mode);
     if (proxy) proxies.report(proxy, 'ok');
-    if (status >= 300) return this.finalFailure(entry, site, status >= 400 ? `http_${status}` : 'http_3xx', a, a.mode);
-    if (a.body === null) return this.finalFailure(entry, site, codeLabel('UNSUPPORTED_CONTENT'), a, a.mode);
+    if (status >= 300) {
+      const out = this.finalFailure(entry, site, status >= 400 ? `http_${status}` : 'http_3xx', a, a.mode);
+      if (out.kind === 'failed' && baseline !== null && baseline !== 'none' && (status === 404 || status === 410)) {
+        out.page.change = 'gone';
+        out.page.previousPageId = baseline.pageId;
+      }
+      return out;
+    }
+    if (!isReadable(a)) return this.finalFailure(entry, site, codeLabel('UNSUPPORTED_CONTENT'), a, a.mode);
 
-    const extracted = a.extracted ?? extractPage(a.body, a.finalUrl);
-    const discovered = await this.admissible(entry, extracted.links);
+    const yielded = await yieldOf(entry, site, { ...a, renderedLinks: a.mode === 'browser' ? (a.extracted?.links ?? null) : null }, { ...this.deps.content, metrics });
+    const discovered = await this.admissible(entry, yielded.links);
     metrics.pagesFetched.inc({ site });
-    this.deps.logger.debug({ jobId: entry.jobId, site, url: entry.url, status, links: extracted.links.length, ms: a.fetchMs }, 'page fetched');
-    return { kind: 'done', entry, page: this.record(entry, a, extracted.title, null, extracted.links.length), discovered };
+    this.deps.logger.debug({ jobId: entry.jobId, site, url: entry.url, status, links: yielded.links.length, ms: a.fetchMs }, 'page fetched');
+    const page = this.record(entry, a, yielded.title, null, yielded.links.length);
+    page.contentHash = yielded.contentHash;
+    page.content = yielded.content;
+    if (baseline !== null) {
+      const known = baseline === 'none' ? null : baseline;
+      page.change = known === null ? 'new' : known.contentHash === yielded.contentHash && known.dataHash === yielded.dataHash ? 'unchanged' : 'changed';
+      page.previousPageId = known?.pageId ?? null;
+      page.revisit = { etag: a.headers.etag ?? null, lastModified: a.headers['last-modified'] ?? null, dataHash: yielded.dataHash, links: yielded.links };
+    }
+    return { kind: 'done', entry, page, discovered };
+  }
+
+  /**
+   * A page of a schedule's run that did not change: the server answered 304 (`a`), or adaptive
+   * re-visits found it not due (`a` null, nothing fetched). Its stored content and links carry
+   * over from the baseline, so the crawl still reaches the rest of the site.
+   */
+  private async carry(entry: FrontierEntry, site: string, baseline: Baseline, a: Answer | null): Promise<Outcome> {
+    const page = this.record(entry, a, baseline.title, null, baseline.links.length);
+    page.contentType = baseline.contentType;
+    page.contentHash = baseline.contentHash;
+    page.content = baseline.content;
+    page.change = 'unchanged';
+    page.previousPageId = baseline.pageId;
+    page.revisit = {
+      etag: a?.headers.etag ?? baseline.etag,
+      lastModified: a?.headers['last-modified'] ?? baseline.lastModified,
+      dataHash: baseline.dataHash,
+      links: baseline.links,
+      ...(a === null ? { notDue: true } : {}),
+    };
+    if (a !== null) this.deps.metrics.pagesNotModified.inc({ site });
+    this.deps.logger.debug({ jobId: entry.jobId, site, url: entry.url, notModified: a !== null }, 'page unchanged, carried over');
+    return { kind: 'done', entry, page, discovered: await this.admissible(entry, baseline.links) };
   }
 
   private async admissible(entry: FrontierEntry, links: string[]): Promise<DiscoveredUrl[]> {
@@ -241,6 +349,9 @@ export class PageProcessor {
       linksFound,
       depth: entry.depth,
       fetchedAt: this.now(),
+      contentHash: null,
+      lastmod: entry.lastmod,
+      content: null,
     };
   }
 }

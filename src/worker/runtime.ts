@@ -2,14 +2,15 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
-import { createHttpFetcher } from '../crawl/http-fetcher.ts';
-import { createProxyPool, loadProxyList, type ProxyPool } from '../crawl/proxy-pool.ts';
+import { createHttpFetcher, fetcherOptionsFrom } from '../crawl/http-fetcher.ts';
+import { buildProxyPool, type ProxyPool } from '../crawl/proxy-pool.ts';
 import { createRetryPolicy } from '../crawl/retry-policy.ts';
 import { createRobotsCache } from '../crawl/robots.ts';
 import type { BrowserPool } from '../crawl/browser/pool.ts';
 import type { Logger } from '../log.ts';
 import type { CrawlMetrics } from '../metrics/registry.ts';
 import { SiteLabeler } from '../metrics/site-label.ts';
+import { ScrapeCompileCache } from '../scrape/index.ts';
 import type { CrawlMode, FinishedJob, Store } from '../store/types.ts';
 import { Crawler } from './crawler.ts';
 import { JobContexts } from './job-contexts.ts';
@@ -35,32 +36,20 @@ export interface CrawlRuntimeOptions {
   browser?: boolean;
   /** Proxy pool to share (the API process reads its size); built from config when absent. */
   proxies?: ProxyPool;
+  /** Tests: how soon an unreadable robots.txt is asked again, and how many times before its URLs fail. */
+  robots?: { errorTtlMs: number; waits: number };
+  /** Tests: the clock pages are stamped with and adaptive re-visits are judged by (default Date.now). */
+  now?: () => number;
 }
-
-/** How long an unreadable robots.txt stays cached as "disallow everything for now". */
-const ROBOTS_ERROR_TTL_MS = 30_000;
 
 /** How often proxy health is exchanged with the store so all workers share cooldowns. */
 const PROXY_SYNC_MS = 5_000;
-
-export async function buildProxyPool(config: Config): Promise<ProxyPool> {
-  const list = await loadProxyList({ proxies: config.proxies, proxyFile: config.proxyFile });
-  return createProxyPool({ proxies: list, cooldownBaseMs: config.proxyCooldownMs });
-}
 
 /** Wires fetcher, robots, proxies, retries, browser and the claim loop from the configuration. */
 export async function createCrawlRuntime(o: CrawlRuntimeOptions): Promise<CrawlRuntime> {
   const { config, store, metrics, logger } = o;
   const workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const fetcher = createHttpFetcher({
-    userAgent: config.userAgent,
-    connectTimeoutMs: config.connectTimeoutMs,
-    headersTimeoutMs: config.headersTimeoutMs,
-    bodyTimeoutMs: config.bodyTimeoutMs,
-    maxBodyBytes: config.maxBodyBytes,
-    maxRedirects: config.maxRedirects,
-    connectionsPerOrigin: Math.max(config.perHostConcurrency, 1),
-  });
+  const fetcher = createHttpFetcher(fetcherOptionsFrom(config, Math.max(config.perHostConcurrency, 1)));
   const proxies = o.proxies ?? (await buildProxyPool(config));
   let browser: BrowserPool | null = null;
   let renderDecider: RenderDecider | undefined;
@@ -77,6 +66,7 @@ export async function createCrawlRuntime(o: CrawlRuntimeOptions): Promise<CrawlR
       maxBrowsers: config.browserMax,
       pagesPerBrowser: config.browserPagesPerBrowser,
       retireAfter: config.browserRetireAfter,
+      idleCloseMs: config.browserIdleCloseMs,
       navigationTimeoutMs: config.browserNavigationTimeoutMs,
       userAgent: config.userAgent,
       events: {
@@ -86,12 +76,12 @@ export async function createCrawlRuntime(o: CrawlRuntimeOptions): Promise<CrawlR
     });
     renderDecider = createRenderDecider();
   }
-  const jobs = new JobContexts(store);
+  const jobs = new JobContexts(store.jobs);
   const processor = new PageProcessor({
-    store,
+    frontier: store.frontier,
     fetcher,
-    // A robots.txt that failed is asked again after 30 s (not 10 min): its URLs wait in retry meanwhile.
-    robots: createRobotsCache({ fetcher, userAgent: config.userAgent, errorTtlMs: ROBOTS_ERROR_TTL_MS }),
+    robots: createRobotsCache({ fetcher, userAgent: config.userAgent, errorTtlMs: o.robots?.errorTtlMs }),
+    robotsWaits: o.robots?.waits,
     proxies,
     retry: createRetryPolicy({ maxAttempts: config.maxAttempts, baseMs: config.retryBaseMs, maxMs: config.retryMaxMs }),
     metrics,
@@ -102,10 +92,13 @@ export async function createCrawlRuntime(o: CrawlRuntimeOptions): Promise<CrawlR
     screenshotDir: config.screenshotDir,
     browser: browser ?? undefined,
     renderDecider,
+    content: { cache: new ScrapeCompileCache(), maxContentBytes: config.maxContentBytes },
+    baselines: store.schedules,
+    now: o.now,
   });
   const modes: CrawlMode[] = browser ? ['http', 'browser', 'auto'] : ['http'];
   const crawler = new Crawler({
-    store,
+    frontier: store.frontier,
     processor,
     logger,
     workerId,
@@ -150,8 +143,8 @@ export async function createCrawlRuntime(o: CrawlRuntimeOptions): Promise<CrawlR
  */
 export async function syncProxyHealth(store: Store, proxies: ProxyPool, logger: Logger, publish = true): Promise<void> {
   try {
-    proxies.merge(await store.listProxyHealth());
-    if (publish) for (const health of proxies.snapshot()) await store.recordProxyHealth(health);
+    proxies.merge(await store.proxies.list());
+    if (publish) for (const health of proxies.snapshot()) await store.proxies.record(health);
   } catch (err) {
     logger.warn({ err }, 'could not exchange proxy health with the store');
   }

@@ -49,6 +49,21 @@ describe('errors: bad input never yields a 5xx', () => {
       assert.equal(res.status, 400, payload);
       assert.equal(res.body.error.code, 'VALIDATION', payload);
     }
+    assert.equal((await post('{"seeds": [')).body.error.message, 'The body is not valid JSON');
+    const proto = await post('{"seeds": ["https://a.example/"], "__proto__": {"x": 1}}');
+    assert.equal(proto.body.error.message, 'The body contains the key "__proto__", which is refused (prototype poisoning)', 'named, not "not valid JSON"');
+    const ctor = await post('{"seeds": ["https://a.example/"], "constructor": {"prototype": {"x": 1}}}');
+    assert.match(ctor.body.error.message, /constructor\.prototype/);
+  });
+
+  it('refuses a seed with port 0, and names OWL_ALLOW_PRIVATE_TARGETS for a private seed', async () => {
+    const port0 = await post(JSON.stringify({ seeds: ['https://a.example:0/'] }));
+    assert.equal(port0.status, 422);
+    assert.deepEqual(port0.body.error, { code: 'INVALID_URL', message: 'seeds[0] has port 0, which no server listens on' });
+    const loopback = await post(JSON.stringify({ seeds: ['https://a.example/', 'http://127.0.0.1:8080/'] }));
+    assert.equal(loopback.status, 422);
+    assert.equal(loopback.body.error.code, 'TARGET_FORBIDDEN');
+    assert.match(loopback.body.error.message, /^seeds\[1\]: .*OWL_ALLOW_PRIVATE_TARGETS=true/);
   });
 
   it('rejects a body over the limit with 413 BODY_TOO_LARGE', async () => {
@@ -151,7 +166,7 @@ describe('errors: bad input never yields a 5xx', () => {
   it('turns a genuine bug into 500 INTERNAL without leaking its message', async () => {
     const local = await makeApp();
     try {
-      local.store.override('getJob', async () => { throw new TypeError('cannot read properties of undefined (secret detail)'); });
+      local.store.override('jobs', 'get', async () => { throw new TypeError('cannot read properties of undefined (secret detail)'); });
       const res = await local.app.inject({ method: 'GET', url: `/jobs/${randomUUID()}` });
       assert.equal(res.statusCode, 500);
       assert.deepEqual(res.json(), { error: { code: 'INTERNAL', message: 'Internal error' } });

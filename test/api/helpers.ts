@@ -6,6 +6,7 @@ import { createApiMetrics, type ApiMetrics } from '../../src/metrics/registry.ts
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 import type { Job, PageRecord } from '../../src/store/types.ts';
 import { withFaults, type FaultyStore } from './faulty-store.ts';
+import { claim, settle } from '../store/frontier-calls.ts';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -14,14 +15,18 @@ export interface TestApp {
   metrics: ApiMetrics;
 }
 
-/** A fresh app on a fresh in-memory SQLite store and registry; `app.close()` closes the store too. */
+/**
+ * A fresh app on a fresh in-memory SQLite store and registry; `app.close()` closes the store too.
+ * Authentication is off unless `auth` says otherwise: these apps are reached through inject()
+ * only, and the suites about keys (test/auth/) turn it on.
+ */
 export async function makeApp(opts: { config?: Partial<Config> } & Partial<Omit<ApiDeps, 'config'>> = {}): Promise<TestApp> {
   const sqlite = openSqliteStore({ path: ':memory:' });
   await sqlite.migrate();
   const store = withFaults(sqlite);
   const registry = new Registry();
   const metrics = createApiMetrics(registry);
-  const app = await buildApp({ store, registry, metrics, ...opts, config: { ...DEFAULTS, ...opts.config } });
+  const app = await buildApp({ store, registry, metrics, auth: { mode: 'off' }, ...opts, config: { ...DEFAULTS, ...opts.config } });
   app.addHook('onClose', async () => sqlite.close());
   return { app, store, registry, metrics };
 }
@@ -32,12 +37,12 @@ export async function makeApp(opts: { config?: Partial<Config> } & Partial<Omit<
  * order is the admission order.
  */
 export async function fetchAllSeeds(store: FaultyStore, job: Job, page: (url: string, i: number) => PageRecord): Promise<void> {
-  const entries = await store.claim({ workerId: 'test', limit: job.seeds.length, leaseMs: 60_000, maxPerHost: 1000, hostDelayMs: 0 });
+  const entries = await claim(store, { workerId: 'test', limit: job.seeds.length, leaseMs: 60_000, maxPerHost: 1000, hostDelayMs: 0 });
   entries.sort((a, b) => a.id - b.id);
   if (entries.length !== job.seeds.length || entries.some((e) => e.jobId !== job.id)) {
     throw new Error(`claimed ${entries.length} entries, expected the ${job.seeds.length} seeds of job ${job.id} only`);
   }
-  const result = await store.settle(entries.map((entry, i) => ({ kind: 'done' as const, entry, page: page(entry.url, i), discovered: [] })));
+  const result = await settle(store, entries.map((entry, i) => ({ kind: 'done' as const, entry, page: page(entry.url, i), discovered: [] })));
   if (result.accepted.some((a) => !a)) throw new Error('settle refused an outcome');
 }
 

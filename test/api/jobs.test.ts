@@ -9,6 +9,7 @@ function page(url: string, i: number): PageRecord {
   return {
     url, finalUrl: url, statusCode: 200, title: `Page ${i}`, bytes: 1000 + i, fetchMs: 12.5, errorCode: null,
     contentType: 'text/html', mode: 'http', linksFound: 3, depth: 1, fetchedAt: 1_700_000_000_000 + i,
+    contentHash: null, lastmod: null, content: null,
   };
 }
 
@@ -34,6 +35,7 @@ describe('job routes', () => {
     assert.ok(!job.seeds[0].includes('#'));
     assert.deepEqual(job.options, {
       maxPages: 1000, maxDepth: 5, scope: 'host', mode: 'http', respectRobots: true, allowPrivate: false, screenshots: false,
+      scrape: { formats: ['metadata'], onlyMainContent: true, extract: null, sitemaps: 'include' },
     });
     assert.equal(job.counts.admitted, 1);
     assert.equal(job.startedAt, null);
@@ -44,11 +46,12 @@ describe('job routes', () => {
     for (let i = 0; i < 3; i++) {
       const res = await createJob({
         seeds: ['https://a.example/', 'https://b.example/x'], maxPages: 10, maxDepth: 0, scope: 'domain',
-        mode: 'auto', respectRobots: true, screenshots: true, source: 'nightly-run',
+        mode: 'auto', respectRobots: true, screenshots: true, source: 'nightly-run', formats: ['markdown'], onlyMainContent: false, sitemaps: 'skip',
       });
       assert.equal(res.statusCode, 201, res.body);
       assert.deepEqual(res.json().options, {
         maxPages: 10, maxDepth: 0, scope: 'domain', mode: 'auto', respectRobots: true, allowPrivate: false, screenshots: true,
+        scrape: { formats: ['metadata', 'markdown'], onlyMainContent: false, extract: null, sitemaps: 'skip' },
       });
     }
     assert.equal(await metricValue(t.registry, 'jobs_started_total', { source: 'nightly-run' }), before + 3);
@@ -104,16 +107,18 @@ describe('job routes', () => {
     const local = await makeApp();
     try {
       const seeds = Array.from({ length: 5 }, (_, i) => `https://pages.example/${i}`);
-      const job = (await local.app.inject({ method: 'POST', url: '/jobs', headers: json, payload: { seeds } })).json();
+      const job = (await local.app.inject({ method: 'POST', url: '/jobs', headers: json, payload: { seeds, sitemaps: 'skip' } })).json();
       await fetchAllSeeds(local.store, job, page);
       const first = (await local.app.inject({ method: 'GET', url: `/jobs/${job.id}/pages?limit=3` })).json();
       assert.equal(first.pages.length, 3);
       assert.deepEqual(Object.keys(first.pages[0]).sort(), [
-        'bytes', 'contentType', 'depth', 'errorCode', 'fetchMs', 'fetchedAt', 'finalUrl', 'id', 'mode', 'statusCode', 'title', 'url',
+        'bytes', 'change', 'contentHash', 'contentType', 'depth', 'errorCode', 'fetchMs', 'fetchedAt', 'finalUrl', 'id', 'lastmod', 'mode',
+        'previousPageId', 'statusCode', 'title', 'url',
       ]);
       assert.deepEqual(first.pages[0], {
         id: first.pages[0].id, url: 'https://pages.example/0', statusCode: 200, finalUrl: 'https://pages.example/0', title: 'Page 0',
         bytes: 1000, fetchMs: 12.5, errorCode: null, contentType: 'text/html', mode: 'http', depth: 1, fetchedAt: 1_700_000_000_000,
+        contentHash: null, lastmod: null, change: null, previousPageId: null,
       });
       assert.equal(first.next, first.pages[2].id);
       const second = (await local.app.inject({ method: 'GET', url: `/jobs/${job.id}/pages?limit=3&after=${first.next}` })).json();
@@ -133,7 +138,7 @@ describe('job routes', () => {
   it('POST /jobs/:id/cancel and /fail answer 409 for a job that finished by crawling', async () => {
     const local = await makeApp();
     try {
-      const job = (await local.app.inject({ method: 'POST', url: '/jobs', headers: json, payload: { seeds: ['https://done.example/'] } })).json();
+      const job = (await local.app.inject({ method: 'POST', url: '/jobs', headers: json, payload: { seeds: ['https://done.example/'], sitemaps: 'skip' } })).json();
       await fetchAllSeeds(local.store, job, page);
       const cancel = await local.app.inject({ method: 'POST', url: `/jobs/${job.id}/cancel` });
       assert.equal(cancel.statusCode, 409);
@@ -236,5 +241,37 @@ describe('seed checks (SSRF and URL shape)', () => {
       assert.equal(res.json().error.code, 'INVALID_URL', seed);
       assert.match(res.json().error.message, /^seeds\[2\]/);
     }
+  });
+});
+
+describe('job routes: scraping options', () => {
+  let t: TestApp;
+  before(async () => { t = await makeApp(); });
+  after(async () => { await t.app.close(); });
+
+  it('refuses a bad format, rule or selector with 400 VALIDATION naming the field', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ formats: ['md'] }, /^formats\[0\] must be one of: metadata, links, text, markdown, html$/],
+      [{ sitemaps: 'sometimes' }, /^sitemaps must be one of: include, skip, only$/],
+      [{ extract: { fields: { price: 'div:frobnicate' } } }, /^extract\.fields\.price/],
+      [{ extract: { fields: { price: { selector: '.p', type: 'money' } } } }, /^extract\.fields\.price\.type/],
+      [{ extract: { items: { selector: '.product', fields: { url: { selector: 'a[', attr: 'href' } } } } }, /^extract\.items\.fields\.url\.selector/],
+    ];
+    for (const [extra, message] of cases) {
+      const res = await t.app.inject({ method: 'POST', url: '/jobs', headers: json, payload: { seeds: ['https://a.example/'], ...extra } });
+      assert.equal(res.statusCode, 400, JSON.stringify(extra));
+      assert.equal(res.json().error.code, 'VALIDATION');
+      assert.match(res.json().error.message, message, JSON.stringify(extra));
+    }
+  });
+
+  it('keeps the extraction rules with the job, fields in the order written', async () => {
+    const extract = { fields: { sku: '.sku', name: 'h1', price: { selector: '.price', type: 'number', required: true } } };
+    const res = await t.app.inject({ method: 'POST', url: '/jobs', headers: json, payload: { seeds: ['https://a.example/'], extract, formats: ['html', 'text'] } });
+    assert.equal(res.statusCode, 201, res.body);
+    const job = (await t.app.inject({ method: 'GET', url: `/jobs/${res.json().id}` })).json();
+    assert.deepEqual(Object.keys(job.options.scrape.extract.fields), ['sku', 'name', 'price']);
+    assert.deepEqual(job.options.scrape.formats, ['metadata', 'text', 'html']);
+    assert.equal(job.counts.sitemaps, 1, "the seed origin's /sitemap.xml is read first");
   });
 });

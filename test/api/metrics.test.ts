@@ -121,14 +121,17 @@ describe('OpenAPI document', () => {
     const ops = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
       .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)).sort();
     assert.deepEqual(ops, [
-      'GET /healthz', 'GET /jobs', 'GET /jobs/{id}', 'GET /jobs/{id}/pages', 'GET /metrics', 'GET /openapi.json', 'GET /readyz',
-      'POST /jobs', 'POST /jobs/{id}/cancel', 'POST /jobs/{id}/fail',
-    ]);
+      'DELETE /jobs/{id}', 'DELETE /keys/{id}', 'DELETE /schedules/{id}', 'GET /audit', 'GET /healthz', 'GET /jobs', 'GET /jobs/{id}',
+      'GET /jobs/{id}/changes', 'GET /jobs/{id}/events', 'GET /jobs/{id}/export', 'GET /jobs/{id}/pages', 'GET /jobs/{id}/pages/{pageId}', 'GET /jobs/{id}/pages/{pageId}/diff',
+      'GET /keys', 'GET /me', 'GET /metrics', 'GET /openapi.json', 'GET /readyz', 'GET /schedules', 'GET /schedules/{id}', 'GET /schedules/{id}/runs', 'GET /sites',
+      'PATCH /schedules/{id}', 'POST /jobs', 'POST /jobs/{id}/cancel', 'POST /jobs/{id}/fail', 'POST /keys', 'POST /schedules', 'POST /scrape',
+      'DELETE /webhooks/{id}', 'GET /webhooks', 'GET /webhooks/{id}', 'GET /webhooks/{id}/deliveries', 'POST /webhooks', 'POST /webhooks/{id}/test',
+    ].sort());
     const create = doc.paths['/jobs'].post;
     assert.deepEqual(create.requestBody.content['application/json'].schema.required, ['seeds']);
     assert.ok(create.responses['201']);
     assert.ok(create.responses['4XX'] ?? create.responses['4xx']);
     const params = doc.paths['/jobs/{id}/pages'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`).sort();
-    assert.deepEqual(params, ['path:id', 'query:after', 'query:limit']);
+    assert.deepEqual(params, ['path:id', 'query:after', 'query:limit', 'query:outcome']);
   });
 });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { counterSeries, histogramSeries } from '../../src/metrics/fast-series.ts';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { counterSeries, histogramSeries, INTERNALS_CHANGED } from '../../src/metrics/fast-series.ts';
 
 function pair() {
   const make = () => {
@@ -14,6 +16,22 @@ function pair() {
 }
 
 describe('fast series handles', () => {
+  it('run on the prom-client they were written against (pinned ~15.1), whose series records they can find', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
+    const installed = (createRequire(import.meta.url)('prom-client/package.json') as { version: string }).version;
+    assert.match(pkg.dependencies['prom-client'] ?? '', /^~15\.1\./, INTERNALS_CHANGED);
+    assert.match(installed, /^15\.1\./, `prom-client ${installed} is installed. ${INTERNALS_CHANGED}`);
+    const { fast } = pair();
+    assert.equal(typeof (fast.histogram as unknown as { hashMap: unknown }).hashMap, 'object', INTERNALS_CHANGED);
+    assert.doesNotThrow(() => histogramSeries(fast.histogram, { route: '/', status_code: '200' })(1));
+  });
+
+  it('fail with a message that says what to do when the internals are gone', () => {
+    const { fast } = pair();
+    const broken = Object.assign(Object.create(Object.getPrototypeOf(fast.counter)), fast.counter, { hashMap: undefined });
+    assert.throws(() => counterSeries(broken, { route: '/', status_code: '200' }), (e: Error) => e.message === INTERNALS_CHANGED);
+  });
+
   it('expose exactly what the standard prom-client calls expose', async () => {
     const { standard, fast } = pair();
     const values = [0.005, 0.01, 0.05, 0.5, 2, 0.1, 0];

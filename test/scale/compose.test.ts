@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +13,13 @@ const appFile = path.join(root, 'docker/docker-compose.yml');
 const monitoringFile = path.join(root, 'docker/monitoring/docker-compose.monitoring.yml');
 type Doc = Record<string, any>;
 
+/** Variables the files read that the test must not inherit (the defaults are under test). */
+const IMAGE_VARIABLES = /^(OWL_IMAGE|POSTGRES_IMAGE|REDIS_IMAGE|NODE_IMAGE|BUILD_IMAGE|OWL_ALLOW_PRIVATE_TARGETS)$/;
+const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !IMAGE_VARIABLES.test(k)));
+
 /** The file as docker-compose resolves it (anchors merged, .env.example substituted). */
 function resolved(): Doc {
-  const out = execFileSync('docker-compose', ['--env-file', path.join(root, '.env.example'), '-f', appFile, 'config'], { encoding: 'utf8' });
+  const out = execFileSync('docker-compose', ['--env-file', path.join(root, '.env.example'), '-f', appFile, 'config'], { encoding: 'utf8', env: cleanEnv() });
   return YAML.parse(out) as Doc;
 }
 
@@ -35,7 +39,7 @@ describe('docker/docker-compose.yml', () => {
   it('joins the shared network the monitoring stack names, as external', () => {
     const app = YAML.parse(readFileSync(appFile, 'utf8')) as Doc;
     const monitoring = YAML.parse(readFileSync(monitoringFile, 'utf8')) as Doc;
-    const shared = Object.values(monitoring.networks as Doc).find((n: Doc | null) => n && n.name)?.name;
+    const shared = Object.values(monitoring.networks as Doc).find((n: Doc | null) => n?.name)?.name;
     assert.equal(shared, 'sparkling-owl-spin');
     assert.deepEqual(app.networks, { app: { name: shared, external: true } });
     const doc = resolved();
@@ -58,6 +62,7 @@ describe('docker/docker-compose.yml', () => {
     }
     assert.equal(services.postgres.environment.POSTGRES_DB, 'owl', "the exporter's DSN assumes database owl");
     assert.match(services.postgres.image, /^postgres:15/);
+    assert.equal(services.api.environment.OWL_ALLOW_PRIVATE_TARGETS, 'false', 'private targets refused unless asked for');
     assert.match(services.postgres.healthcheck.test.join(' '), /pg_isready/);
     assert.ok(services.postgres.volumes.some((v: string) => /^postgres-data:\/var\/lib\/postgresql\/data/.test(v)), 'named volume');
   });
@@ -76,10 +81,54 @@ describe('docker/docker-compose.yml', () => {
       for (const s of (svc.secrets ?? []) as (string | { source: string })[]) assert.ok(secrets[typeof s === 'string' ? s : s.source], `secret ${JSON.stringify(s)} declared`);
     }
     for (const [name, s] of Object.entries(secrets as Doc)) {
+      // The API's bootstrap key has no example: `make up` writes a random one (next case).
+      if (name === 'owl_bootstrap_key') continue;
       assert.ok(existsSync(s.file) || existsSync(`${s.file}.example`), `secret ${name}: ${s.file} or its .example exists`);
     }
     const tracked = execFileSync('git', ['-C', root, 'ls-files', 'docker/monitoring/secrets/postgres_exporter_password.example'], { encoding: 'utf8' });
     assert.match(tracked, /postgres_exporter_password\.example/);
+  });
+
+  it('the API requires keys; its first admin key is a secret file that make up writes once, at random, outside git', () => {
+    const { services, secrets } = resolved();
+    assert.equal(services.api.environment.OWL_AUTH, 'required');
+    assert.equal(services.api.environment.OWL_BOOTSTRAP_KEY_FILE, '/run/secrets/owl_bootstrap_key');
+    assert.deepEqual((services.api.secrets as (string | { source: string })[]).map((s) => (typeof s === 'string' ? s : s.source)), ['owl_bootstrap_key']);
+    assert.equal(path.resolve(secrets.owl_bootstrap_key.file), path.join(root, 'docker/secrets/owl_bootstrap_key'));
+    assert.equal(services.worker.secrets, undefined, 'workers get no key');
+    const ignored = spawnSync('git', ['-C', root, 'check-ignore', '-q', 'docker/secrets/owl_bootstrap_key']);
+    assert.equal(ignored.status, 0, 'docker/secrets/ is git-ignored');
+    const dir = mkdtempSync(path.join(tmpdir(), 'owl-app-env-'));
+    try {
+      copyFileSync(path.join(root, '.env.example'), path.join(dir, '.env.example'));
+      mkdirSync(path.join(dir, 'docker/monitoring/secrets'), { recursive: true });
+      copyFileSync(path.join(root, 'docker/monitoring/secrets/postgres_exporter_password.example'), path.join(dir, 'docker/monitoring/secrets/postgres_exporter_password.example'));
+      const make = () => execFileSync('make', ['-s', '-f', path.join(root, 'mk/app.mk'), '-C', dir, 'app-env'], { encoding: 'utf8' });
+      const out = make();
+      const key = readFileSync(path.join(dir, 'docker/secrets/owl_bootstrap_key'), 'utf8');
+      assert.match(key, /^owl_[A-Za-z0-9_-]{43}\n$/);
+      assert.ok(!out.includes(key.trim()), 'the key is not printed');
+      make();
+      assert.equal(readFileSync(path.join(dir, 'docker/secrets/owl_bootstrap_key'), 'utf8'), key, 'never overwritten');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('every image is overridable by a variable whose default is the upstream image', () => {
+    const raw = YAML.parse(readFileSync(appFile, 'utf8')) as Doc;
+    const images = Object.fromEntries(Object.entries(raw.services as Doc).map(([name, svc]) => [name, (svc as Doc).image ?? raw['x-app'].image]));
+    const variable = (name: string, upstream: string) => `\${${name}:-${upstream}}`;
+    assert.deepEqual(images, {
+      api: variable('OWL_IMAGE', 'sparkling-owl-spin:local'),
+      worker: variable('OWL_IMAGE', 'sparkling-owl-spin:local'),
+      postgres: variable('POSTGRES_IMAGE', 'postgres:15-bookworm'),
+      redis: variable('REDIS_IMAGE', 'redis:7-bookworm'),
+    });
+    const env = { ...cleanEnv(), POSTGRES_IMAGE: 'localhost/pg:test', OWL_IMAGE: 'localhost/owl:test' };
+    const out = execFileSync('docker-compose', ['--env-file', path.join(root, '.env.example'), '-f', appFile, 'config'], { encoding: 'utf8', env });
+    const { services } = YAML.parse(out) as Doc;
+    assert.deepEqual([services.postgres.image, services.api.image, services.worker.image], ['localhost/pg:test', 'localhost/owl:test', 'localhost/owl:test']);
   });
 
   it('redis only behind the `redis` profile', () => {
@@ -104,11 +153,38 @@ describe('docker/Dockerfile and .env', () => {
     const stages = [...dockerfile.matchAll(/^FROM \$\{NODE_IMAGE\} AS (\w+)$/gm)].map((m) => m[1]);
     assert.deepEqual(stages, ['deps', 'runtime']);
     const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
-    assert.match(runtime, /apt-get install[^\n]*\bchromium\b/);
+    assert.match(runtime, /packages="chromium /);
+    assert.match(runtime, /apt-get install[^\n]*\$packages/);
     assert.match(runtime, /^USER node$/m);
     assert.match(runtime, /^ENTRYPOINT \[.*"node", "bin\/owl\.js"\]$/m);
     assert.match(runtime, /^HEALTHCHECK /m);
     assert.match(runtime, /COPY --from=deps/);
+  });
+
+  it('builds the web console in its own stage and copies only its output (dist/console) into the runtime image', () => {
+    assert.match(dockerfile, /^ARG BUILD_IMAGE=node:20-bookworm-slim$/m);
+    const start = dockerfile.search(/^FROM \$\{BUILD_IMAGE\} AS console$/m);
+    assert.ok(start >= 0, 'a console stage on BUILD_IMAGE');
+    const stage = dockerfile.slice(start, dockerfile.indexOf('AS deps'));
+    assert.match(stage, /npm ci --ignore-scripts/);
+    const script = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).scripts['build:console'];
+    assert.match(stage, new RegExp(`^RUN ${script.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'), 'the build:console script, as package.json has it');
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+    assert.match(runtime, /^COPY --from=console --chown=root:root \/app\/dist\/console \.\/dist\/console$/m);
+    const ignored = readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    for (const p of ['console', 'scripts']) assert.ok(!ignored.includes(p), `${p} reaches the build`);
+    assert.ok(ignored.includes('dist'), 'a local build never reaches the image: the stage makes its own');
+  });
+
+  it('node_modules from `npm ci`, or from a base made from the same package-lock.json; compose passes the Dockerfile\'s default', () => {
+    const deps = dockerfile.slice(dockerfile.indexOf('AS deps'), dockerfile.indexOf('AS runtime'));
+    assert.match(deps, /sha256sum --check --status node_modules\/\.package-lock\.sha256/);
+    assert.match(deps, /npm ci --omit=dev/);
+    const defaults = Object.fromEntries([...dockerfile.matchAll(/^ARG (\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+    const { services } = resolved();
+    assert.deepEqual(services.api.build.args, defaults, 'build args default to the Dockerfile\'s own defaults');
+    assert.equal(services.worker.build, undefined, 'built once, by the api service');
+    assert.equal(services.worker.image, services.api.image);
   });
 
   it('.env is ignored by git and docker; .env.example is committed and complete', () => {

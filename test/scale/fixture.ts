@@ -18,13 +18,13 @@ export interface ScaleFixture {
  * and a fixture site of `pages` linked pages, all removed afterwards together with the
  * processes pushed to `procs`. Read the fields inside the tests (they are set by `before`).
  */
-export function useScaleFixture(pages: number): ScaleFixture {
+export function useScaleFixture(pages: number, graphDelayMs = 0): ScaleFixture {
   const fx = { procs: [] as OwlProcess[] } as ScaleFixture;
   before(async () => {
     fx.schema = await createTestSchema();
     fx.store = fx.schema.open({ poolSize: 2 });
     await fx.store.migrate();
-    fx.site = await startFixtureSite({ graphSize: pages, linksPerPage: 5 });
+    fx.site = await startFixtureSite({ graphSize: pages, linksPerPage: 5, graphDelayMs });
   });
   after(async () => {
     await Promise.all(fx.procs.map((p) => p.stop('SIGKILL')));

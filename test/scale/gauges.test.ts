@@ -14,7 +14,9 @@ const PAGES = 300;
 const options: JobOptions = { maxPages: 10_000, maxDepth: 10_000, scope: 'host', mode: 'http', respectRobots: false, allowPrivate: true };
 
 describe('scale: global gauges and per-process counters with two workers and an API', () => {
-  const fx = useScaleFixture(PAGES);
+  // Each page takes 50 ms: one worker alone needs 300 / 8 × 50 ms ≈ 2 s, far longer than the other's
+  // 200 ms idle poll, so both share the crawl however fast the machine (a fast one finished it alone).
+  const fx = useScaleFixture(PAGES, 50);
 
   it('queue gauges agree with the database on every process; pages_fetched_total sums to the pages fetched', { timeout: 120_000 }, async () => {
     const { schema, store, site, procs } = fx;
@@ -25,10 +27,10 @@ describe('scale: global gauges and per-process counters with two workers and an 
     procs.push(w1!, w2!, api!);
 
     // A job that waits: its host is deferred for a day, so its 7 URLs stay queued while the other job runs.
-    await store.deferHost('waiting.test', Date.now() + 86_400_000);
-    await store.createJob({ seeds: Array.from({ length: 7 }, (_, i) => `http://waiting.test/${i}`), options, source: 'test' });
-    const crawl = await store.createJob({ seeds: [`${site.url}/graph/0`], options, source: 'test' });
-    await waitFor('the crawl to finish', async () => ((await store.getJob(crawl.id))?.status === 'done' ? true : undefined));
+    await store.frontier.deferHost('waiting.test', Date.now() + 86_400_000);
+    await store.jobs.create({ seeds: Array.from({ length: 7 }, (_, i) => `http://waiting.test/${i}`), options, source: 'test' });
+    const crawl = await store.jobs.create({ seeds: [`${site.url}/graph/0`], options, source: 'test' });
+    await waitFor('the crawl to finish', async () => ((await store.jobs.get(crawl.id))?.status === 'done' ? true : undefined));
 
     const stats = await store.stats();
     assert.deepEqual(stats, { jobsInQueue: 1, queueDepth: 7 });

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { useScaleFixture } from './fixture.ts';
 import { startWorker, waitFor } from './processes.ts';
+import { FrontierState } from '../../src/store/frontier-state.ts';
 
 const PAGES = 3000;
 
@@ -25,20 +26,20 @@ describe('scale: three workers, one killed with SIGKILL', () => {
       OWL_RESPECT_ROBOTS: 'false',
     };
     workers.push(...(await Promise.all([startWorker(env), startWorker(env), startWorker(env)])));
-    const job = await store.createJob(
+    const job = await store.jobs.create(
       { seeds: [`${site.url}/graph/0`], options: { maxPages: 10_000, maxDepth: 10_000, scope: 'host', mode: 'http', respectRobots: false, allowPrivate: true }, source: 'test' },
     );
     const pagesNow = async () => (await schema.query('SELECT count(*)::int AS n FROM pages')).rows[0].n as number;
     await waitFor('a sixth of the pages', async () => (await pagesNow()) >= PAGES / 6);
-    const leasedByVictim = (await schema.query('SELECT count(*)::int AS n FROM frontier WHERE state = 1')).rows[0].n as number;
+    const leasedByVictim = (await schema.query(`SELECT count(*)::int AS n FROM frontier WHERE state = ${FrontierState.leased}`)).rows[0].n as number;
     await workers[0]!.stop('SIGKILL');
 
     const end = await waitFor('the job to finish', async () => {
-      const j = await store.getJob(job.id);
+      const j = await store.jobs.get(job.id);
       return j && j.status !== 'running' && j.status !== 'queued' ? j : undefined;
     });
     assert.equal(end.status, 'done');
-    assert.deepEqual(end.counts, { admitted: PAGES, queued: 0, inFlight: 0, fetched: PAGES, failed: 0 });
+    assert.deepEqual(end.counts, { admitted: PAGES, queued: 0, inFlight: 0, fetched: PAGES, failed: 0, sitemaps: 0 });
     const { rows } = await schema.query('SELECT count(*)::int AS n, count(DISTINCT url)::int AS d, count(*) FILTER (WHERE status_code = 200)::int AS ok FROM pages');
     assert.deepEqual(rows[0], { n: PAGES, d: PAGES, ok: PAGES }, 'one page row per URL');
     const expected = new Set(Array.from({ length: PAGES }, (_, i) => `${site.url}/graph/${i}`));

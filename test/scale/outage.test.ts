@@ -23,7 +23,7 @@ describe('scale: PostgreSQL unreachable for 10 s', () => {
   });
 
   it('readyz 503 and store_up 0 during the cut; processes reconnect; the job completes with nothing lost', { timeout: 150_000 }, async () => {
-    const { schema, store, site, procs } = fx;
+    const { schema, site, procs } = fx;
     const env = {
       DATABASE_URL: schema.url('127.0.0.1', proxy.port),
       OWL_ALLOW_PRIVATE_TARGETS: 'true',
@@ -68,7 +68,7 @@ describe('scale: PostgreSQL unreachable for 10 s', () => {
       return j.status === 'done' || j.status === 'failed' ? j : undefined;
     });
     assert.equal(end.status, 'done');
-    assert.deepEqual(end.counts, { admitted: PAGES, queued: 0, inFlight: 0, fetched: PAGES, failed: 0 });
+    assert.deepEqual(end.counts, { admitted: PAGES, queued: 0, inFlight: 0, fetched: PAGES, failed: 0, sitemaps: 0 });
     const { rows } = await schema.query('SELECT count(*)::int AS n, count(DISTINCT url)::int AS d FROM pages');
     assert.deepEqual(rows[0], { n: PAGES, d: PAGES }, 'every page recorded exactly once');
     await waitFor('store_up 1 everywhere', async () => {

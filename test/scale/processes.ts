@@ -17,7 +17,8 @@ export interface OwlProcess {
 function startOwl(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<OwlProcess> {
   const child = spawn(process.execPath, ['bin/owl.js', ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, OWL_HOST: '127.0.0.1', OWL_LOG_LEVEL: 'info', ...env },
+    // Auth off on purpose: every process listens on 127.0.0.1 only (test/auth/ covers keys across API processes).
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, OWL_HOST: '127.0.0.1', OWL_LOG_LEVEL: 'info', OWL_AUTH: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

@@ -41,7 +41,7 @@ describe('crawl counters are exact', () => {
   });
 
   it('counts pages, 403s, 429s, captchas, retries and failures exactly', async () => {
-    const job = await crawler.store.createJob({ seeds: [`${site.url}/`], source: 'test', options: JOB_DEFAULTS });
+    const job = await crawler.store.jobs.create({ seeds: [`${site.url}/`], source: 'test', options: JOB_DEFAULTS });
     const done = await waitForJob(crawler.store, job.id);
     const m = crawler.metrics;
     const s = new URL(site.url).hostname;
@@ -67,7 +67,7 @@ describe('crawl counters are exact', () => {
     assert.equal(site.hits('/a/1'), 1, 'each page fetched once');
     assert.equal(site.hits('/robots.txt'), 1, 'robots.txt fetched once per origin');
 
-    const pages = await crawler.store.listPages(job.id, { limit: 100 });
+    const pages = await crawler.store.pages.list(job.id, { limit: 100 });
     assert.equal(pages.length, 10);
     const home = pages.find((p) => p.url === `${site.url}/`)!;
     assert.equal(home.title, 'Home');

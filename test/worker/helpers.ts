@@ -4,7 +4,7 @@ import { silentLogger } from '../../src/log.ts';
 import { createEmbeddedMetrics } from '../../src/metrics/registry.ts';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 import type { Job, JobOptions, Store } from '../../src/store/types.ts';
-import { createCrawlRuntime, type CrawlRuntime } from '../../src/worker/runtime.ts';
+import { createCrawlRuntime, type CrawlRuntime, type CrawlRuntimeOptions } from '../../src/worker/runtime.ts';
 
 /** Fast, deterministic crawl settings for fixture sites on 127.0.0.1. */
 export const TEST_SETTINGS: Partial<Record<SettingKey, unknown>> = {
@@ -31,7 +31,11 @@ export interface TestCrawler {
   close(): Promise<void>;
 }
 
-export async function startTestCrawler(settings: Partial<Record<SettingKey, unknown>> = {}, store: Store = openSqliteStore({ path: ':memory:' })): Promise<TestCrawler> {
+export async function startTestCrawler(
+  settings: Partial<Record<SettingKey, unknown>> = {},
+  store: Store = openSqliteStore({ path: ':memory:' }),
+  overrides: Pick<CrawlRuntimeOptions, 'robots' | 'now'> = {},
+): Promise<TestCrawler> {
   await store.migrate();
   const config = loadConfig({}, { ...TEST_SETTINGS, ...settings });
   const metrics = createEmbeddedMetrics();
@@ -42,6 +46,7 @@ export async function startTestCrawler(settings: Partial<Record<SettingKey, unkn
     metrics: metrics.worker,
     logger: silentLogger(),
     onFinishedJob: (job) => finished.push(job),
+    ...overrides,
   });
   runtime.crawler.start();
   return {
@@ -59,11 +64,11 @@ export async function startTestCrawler(settings: Partial<Record<SettingKey, unkn
 /** Polls the store until the job is final (bounded: ~30 s of 50 ms polls). */
 export async function waitForJob(store: Store, id: string, polls = 600): Promise<Job> {
   for (let i = 0; i < polls; i++) {
-    const job = await store.getJob(id);
+    const job = await store.jobs.get(id);
     if (job && ['done', 'failed', 'cancelled'].includes(job.status)) return job;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`job ${id} did not finish: ${JSON.stringify(await store.getJob(id))}`);
+  throw new Error(`job ${id} did not finish: ${JSON.stringify(await store.jobs.get(id))}`);
 }
 
 /** The value of one series of a metric, 0 when the series does not exist. */
