@@ -1,5 +1,6 @@
 # Monitoring stack (plan §9): Docker Compose targets, a native variant from Debian's packages
-# for machines without Docker, a target doctor, a test alert, the demo and the dashboard generator.
+# for machines without Docker, a target doctor, a test alert, the demo and the generators of the
+# rule files and dashboards.
 DOCKER_COMPOSE ?= docker compose
 MONITOR_COMPOSE := $(DOCKER_COMPOSE) -f docker/monitoring/docker-compose.monitoring.yml
 MONITOR_SECRETS_DIR := docker/monitoring/secrets
@@ -8,7 +9,11 @@ ALERTMANAGER_URL ?= http://127.0.0.1:9093
 TSX := node --import tsx
 
 .PHONY: monitor-up monitor-down monitor-reload monitor-native-up monitor-native-down monitor-native-status \
-  monitor-check monitor-test-alert dashboards demo
+  monitor-check monitor-test-alert dashboards rules monitoring-gen demo
+
+# MONITOR_SERVICES: start only these services (default: all), e.g. without grafana and cadvisor
+# where their images cannot be pulled (docs/monitoring.md, "Running the stacks with podman").
+MONITOR_SERVICES ?=
 
 # Real secret files are created from their *.example once and never overwritten (they are git-ignored).
 # Permissions are the example's: Compose bind-mounts file secrets, and non-root containers (Grafana) must read them.
@@ -18,7 +23,7 @@ monitor-up:
 	  secret="$${example%.example}"; \
 	  if [ ! -e "$$secret" ]; then cp "$$example" "$$secret" && echo "created $$secret from its example: fill it in"; fi; \
 	done
-	$(MONITOR_COMPOSE) up -d
+	$(MONITOR_COMPOSE) up -d $(MONITOR_SERVICES)
 
 monitor-down:
 	$(MONITOR_COMPOSE) down
@@ -45,10 +50,19 @@ TEST_ALERT_ARGS ?=
 monitor-test-alert:
 	@ALERTMANAGER_URL=$(ALERTMANAGER_URL) $(TSX) scripts/monitor/test-alert.ts $(TEST_ALERT_ARGS)
 
-dashboards:
+# Generated files (committed; drift-tested): rule files from monitoring/prometheus/src, dashboards
+# from monitoring/grafana/src. `make monitoring-gen` regenerates both, then checks the rules with promtool.
+dashboards: install
 	npm run dashboards
 
-# make demo [TRIP=Worker429Spike] [DEMO_PORT=8000]
+rules: install
+	npm run rules
+
+monitoring-gen: rules dashboards
+	promtool check rules monitoring/prometheus/rules/*.yml
+	promtool test rules monitoring/prometheus/rules/tests/*.test.yml
+
+# make demo [TRIP=Worker429Spike] [DEMO_PORT=8000]: refuses a taken port (DEMO_PORT=0 takes any free one).
 DEMO_PORT ?= 8000
 demo:
 	$(TSX) src/demo/run.ts --port $(DEMO_PORT) $(if $(TRIP),--trip $(TRIP),)

@@ -1,14 +1,14 @@
 /**
- * Validates the monitoring configuration with the tools that will run it: promtool (config,
- * rules, unit tests), amtool (config, routing, templates), blackbox-exporter, docker-compose
- * (no daemon needed), yamllint; checks thresholds against monitoring/config.yml, secrets against
- * their examples and .gitignore, runbook anchors; and runs the exporter role's SQL and custom
- * queries against the local PostgreSQL in a throwaway database of its own.
+ * Validates the monitoring configuration with the tools that will run it: promtool (config),
+ * amtool (config, routing, templates), blackbox-exporter, docker-compose (no daemon needed),
+ * yamllint; checks secrets against their examples and .gitignore; and runs the exporter role's
+ * SQL and custom queries against the local PostgreSQL in a throwaway database of its own.
+ * The rules have their own test (rules.test.ts).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,37 +18,9 @@ import pg from 'pg';
 const ROOT = join(import.meta.dirname, '..', '..');
 const MON = join(ROOT, 'monitoring');
 const PROM = join(MON, 'prometheus');
-const RULES_DIR = join(PROM, 'rules');
-const RULE_TESTS_DIR = join(RULES_DIR, 'tests');
 const AM_CONFIG = join(MON, 'alertmanager', 'alertmanager.yml');
 const COMPOSE_FILE = join(ROOT, 'docker', 'monitoring', 'docker-compose.monitoring.yml');
 const SECRETS_DIR = join(ROOT, 'docker', 'monitoring', 'secrets');
-const RUNBOOK_BASE = 'https://github.com/sparkling-owl-spin/sparkling-owl-spin/blob/main/docs/runbooks.md#';
-const SEVERITIES = new Set(['critical', 'warning', 'info', 'none']);
-
-interface AlertRule {
-  alert: string;
-  expr: string;
-  for?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
-interface RecordingRule {
-  record: string;
-  expr: string;
-}
-type Rule = AlertRule | RecordingRule;
-
-interface AlertConfig {
-  for: string;
-  windows?: string[];
-  selectors?: string[];
-  values?: Record<string, number>;
-}
-interface ThresholdConfig {
-  selectors: Record<string, string>;
-  alerts: Record<string, AlertConfig>;
-}
 
 function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, input: options.input, encoding: 'utf8', timeout: 60_000 });
@@ -67,33 +39,6 @@ function readYaml<T>(path: string): T {
   return parseYaml(readFileSync(path, 'utf8')) as T;
 }
 
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.yml')).sort().map((f) => join(dir, f));
-}
-
-function loadRules(): Rule[] {
-  return yamlFiles(RULES_DIR).flatMap((file) => readYaml<{ groups: { rules: Rule[] }[] }>(file).groups.flatMap((g) => g.rules));
-}
-
-function alertRules(): AlertRule[] {
-  return loadRules().filter((r): r is AlertRule => 'alert' in r);
-}
-
-/** Number literals of a PromQL expression, skipping durations (`5m`), label values and names. */
-function numberLiterals(expr: string): Set<number> {
-  const withoutStrings = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
-  const found = new Set<number>();
-  for (const m of withoutStrings.matchAll(/(?<![\w.:])(\d+(?:\.\d+)?)(?![\w.])/g)) found.add(Number(m[1]));
-  return found;
-}
-
-function durationSeconds(d: string | undefined): number {
-  if (d === undefined) return 0;
-  const m = /^(\d+)(s|m|h)$/.exec(d);
-  assert.ok(m, `unsupported duration ${d}`);
-  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
-}
-
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -106,7 +51,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-describe('Prometheus configuration and rules', () => {
+describe('Prometheus configuration', () => {
   before(() => requireBinary('promtool'));
 
   it('promtool check config accepts prometheus.yml and its rule files', () => {
@@ -131,79 +76,6 @@ describe('Prometheus configuration and rules', () => {
       assert.ok(job.relabel_configs.some((r: Record<string, string>) => r.target_label === '__address__' && r.replacement === 'blackbox-exporter:9115'));
     }
   });
-
-  it('promtool check rules accepts every rule file', () => {
-    assertOk(run('promtool', ['check', 'rules', ...yamlFiles(RULES_DIR)]), 'promtool check rules');
-  });
-
-  it('promtool test rules passes every unit-test file', () => {
-    const files = yamlFiles(RULE_TESTS_DIR);
-    assert.ok(files.length >= 4, 'rule unit tests missing');
-    assertOk(run('promtool', ['test', 'rules', ...files]), 'promtool test rules');
-  });
-
-  it('every alert has a unit case that fires and one that must not (Watchdog always fires)', () => {
-    const fires = new Set<string>();
-    const quiet = new Set<string>();
-    for (const file of yamlFiles(RULE_TESTS_DIR)) {
-      const doc = readYaml<{ tests: { alert_rule_test?: { alertname: string; exp_alerts?: unknown[] }[] }[] }>(file);
-      for (const t of doc.tests) {
-        for (const a of t.alert_rule_test ?? []) (a.exp_alerts && a.exp_alerts.length > 0 ? fires : quiet).add(a.alertname);
-      }
-    }
-    for (const { alert } of alertRules()) {
-      assert.ok(fires.has(alert), `${alert}: no unit case where it fires`);
-      if (alert !== 'Watchdog') assert.ok(quiet.has(alert), `${alert}: no unit case where it must not fire`);
-    }
-  });
-
-  it('every alert carries severity, summary, description and its runbook link', () => {
-    const runbooks = readFileSync(join(ROOT, 'docs', 'runbooks.md'), 'utf8');
-    const names = alertRules().map((r) => r.alert);
-    assert.equal(new Set(names).size, names.length, 'duplicate alert names');
-    for (const rule of alertRules()) {
-      assert.ok(SEVERITIES.has(rule.labels?.severity ?? ''), `${rule.alert}: severity ${rule.labels?.severity}`);
-      assert.ok(rule.annotations?.summary, `${rule.alert}: summary`);
-      if (rule.alert !== 'Watchdog') assert.match(rule.annotations?.description ?? '', /\{\{/, `${rule.alert}: description should template a value`);
-      assert.equal(rule.annotations?.runbook_url, RUNBOOK_BASE + rule.alert.toLowerCase());
-      assert.match(runbooks, new RegExp(`^## ${rule.alert}$`, 'm'), `docs/runbooks.md has no section "## ${rule.alert}"`);
-    }
-  });
-
-  it('the plan\'s seven alerts and the recording rule job:error_rate exist', () => {
-    const names = new Set(alertRules().map((r) => r.alert));
-    for (const a of ['APIHighErrorRate', 'APIHighLatency', 'Worker429Spike', 'Worker403Spike', 'ProxyPoolLow', 'PostgresDown', 'NodeHighCPU']) {
-      assert.ok(names.has(a), a);
-    }
-    assert.ok(loadRules().some((r) => 'record' in r && r.record === 'job:error_rate'));
-  });
-});
-
-describe('monitoring/config.yml matches the rules', () => {
-  const config = readYaml<ThresholdConfig>(join(MON, 'config.yml'));
-  const rules = new Map(alertRules().map((r) => [r.alert, r]));
-
-  it('lists exactly the alerts of the rule files', () => {
-    assert.deepEqual(Object.keys(config.alerts).sort(), [...rules.keys()].sort());
-  });
-
-  for (const [name, expected] of Object.entries(config.alerts)) {
-    it(`${name}: for, windows, selectors and values appear in the rule`, () => {
-      const rule = rules.get(name);
-      assert.ok(rule, `no alert ${name} in the rule files`);
-      assert.equal(durationSeconds(rule.for), durationSeconds(expected.for), `${name}: for`);
-      for (const w of expected.windows ?? []) assert.ok(rule.expr.includes(`[${w}]`), `${name}: window [${w}] not in ${rule.expr}`);
-      for (const s of expected.selectors ?? []) {
-        const selector = config.selectors[s];
-        assert.ok(selector, `${name}: unknown selector ${s}`);
-        assert.ok(rule.expr.includes(selector), `${name}: selector ${selector} not in ${rule.expr}`);
-      }
-      const literals = numberLiterals(rule.expr);
-      for (const [key, value] of Object.entries(expected.values ?? {})) {
-        assert.ok(literals.has(value), `${name}: ${key}=${value} not in ${rule.expr}`);
-      }
-    });
-  }
 });
 
 describe('Alertmanager', () => {
@@ -326,10 +198,12 @@ describe('docker-compose.monitoring.yml', () => {
     assertOk(run('docker-compose', ['-f', COMPOSE_FILE, 'config', '-q'], { env }), 'docker-compose config -q');
   });
 
-  it('has no version key, pinned images, UI ports on 127.0.0.1 only, and the shared network', () => {
+  it('has no version key, pinned images (each overridable by a variable), UI ports on 127.0.0.1 only, and the shared network', () => {
     assert.equal(compose.version, undefined);
     for (const [name, service] of Object.entries(compose.services)) {
-      assert.match(service.image ?? '', /:v?\d+\.\d+\.\d+$/, `${name}: image not pinned`);
+      const image = /^\$\{([A-Z_]+_IMAGE):-([^}]+)\}$/.exec(service.image ?? '');
+      assert.ok(image, `${name}: image is not \${NAME_IMAGE:-upstream}: ${service.image}`);
+      assert.match(image[2]!, /:v?\d+\.\d+\.\d+$/, `${name}: default image not pinned`);
       for (const port of service.ports ?? []) assert.match(port, /^127\.0\.0\.1:/, `${name}: ${port} published on every interface`);
     }
     assert.equal(compose.networks.app?.name, 'sparkling-owl-spin');

@@ -64,9 +64,10 @@ describe('generated dashboards', () => {
         assert.ok(ds, 'no datasource variable');
         assert.equal(ds.type, 'datasource');
         assert.equal(ds.query, 'prometheus');
+        const grafanaVariable = '$' + '{datasource}';
         for (const p of queryPanels) {
-          assert.equal(p.datasource?.uid, '${datasource}', `panel "${p.title}"`);
-          for (const t of p.targets ?? []) assert.equal(t.datasource.uid, '${datasource}', `panel "${p.title}" target ${t.refId}`);
+          assert.equal(p.datasource?.uid, grafanaVariable, `panel "${p.title}"`);
+          for (const t of p.targets ?? []) assert.equal(t.datasource.uid, grafanaVariable, `panel "${p.title}" target ${t.refId}`);
         }
       });
 

@@ -30,7 +30,7 @@ import { MONITORING_DIR, REPO_ROOT, alertmanagerSecretNames, nativeAlertmanagerC
 import { fetchTargets, report } from '../../scripts/monitor/doctor.ts';
 import { monitoringProcesses } from '../../scripts/monitor/native-stack.ts';
 import { startDemoSite, type DemoSite } from '../../src/demo/demo-site.ts';
-import { failJob, mixedJobs, submitJob, tripJobs } from '../../src/demo/driver.ts';
+import { demoSchedule, disableSchedule, failJob, mixedJobs, submitJob, submitSchedule, tripJobs } from '../../src/demo/driver.ts';
 import pg from 'pg';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site-server.ts';
 import { GiveUp, Managed, PrometheusClient, Relay, WebhookReceiver, answers, copyRules, freePort, sleep, waitFor } from './harness.ts';
@@ -48,7 +48,7 @@ const FOR_OVERRIDES: Record<string, string> = {
   CrawlStalled: '20s',
 };
 
-/** The database `api-pg` uses (created when missing; nothing else touches it). */
+/** The database `api-pg` uses (dropped and created at the start of each run; nothing else touches it). */
 const LIVE_DATABASE = 'owl_f2_live_test';
 
 /**
@@ -99,6 +99,8 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
         command: process.execPath,
         args: [OWL, 'serve', '--port', String(port)],
         env: {
+          // Auth off on purpose: this server listens on 127.0.0.1 only.
+          OWL_AUTH: 'off',
           OWL_DATA_DIR: dataDir,
           OWL_ALLOW_PRIVATE_TARGETS: 'true',
           OWL_HOST_DELAY_MS: '0',
@@ -140,8 +142,9 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
     const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
     await admin.connect();
     try {
-      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [LIVE_DATABASE]);
-      if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${LIVE_DATABASE}`);
+      // Made afresh each run: a schema left by another checkout (a branch with more migrations) must not decide this one.
+      await admin.query(`DROP DATABASE IF EXISTS ${LIVE_DATABASE} WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE ${LIVE_DATABASE}`);
     } finally {
       await admin.end();
     }
@@ -167,7 +170,8 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
       nativeAlertmanagerConfig({ secretsDir, webhookUrl: webhook.url, timings: { group_wait: '0s', group_interval: '1s', repeat_interval: '1h' } }),
     );
 
-    processes.set('api', owlServe('api', ports.api));
+    // A schedule every 2 s (the demo's) shows 304s and page changes within the test.
+    processes.set('api', owlServe('api', ports.api, { OWL_MIN_SCHEDULE_INTERVAL_MS: '1000' }));
     processes.set('worker-proxy', owlServe('worker-proxy', workerProxyPort, {
       OWL_PROXIES: deadProxies.map((p) => `http://127.0.0.1:${p}`).join(','),
       OWL_PROXY_COOLDOWN_MS: '2000',
@@ -228,7 +232,10 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
       const ts = await prom.targets();
       throw new Error(`${err.message}\n${ts.map((t) => `${t.labels.job} ${t.labels.instance} ${t.health} ${t.lastError}`).join('\n')}`);
     });
-    assert.equal(report(await fetchTargets(prom.baseUrl)).healthy, true, 'the doctor disagrees');
+    // The doctor also judges the probes (probe_success), which may still record a probe from before the API listened.
+    await waitFor('the doctor (make monitor-check) to call everything healthy', async () => report(await fetchTargets(prom.baseUrl)).healthy, 30_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${report(await fetchTargets(prom.baseUrl)).lines.join('\n')}`);
+    });
     const jobs = new Set(targets.map((t) => t.labels.job));
     for (const job of ['prometheus', 'alertmanager', 'api', 'workers', 'node', 'postgres', 'redis', 'blackbox-http', 'blackbox-tcp']) {
       assert.ok(jobs.has(job), `no target of job ${job}`);
@@ -242,6 +249,10 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
     for (const job of mixedJobs(site.url)) await submitJob(apiUrl, job);
     const { id } = await submitJob(apiUrl, { seeds: [`${site.url}/page/0`], maxPages: 1, source: 'demo-failed' });
     assert.equal(await failJob(apiUrl, id, 'demo_operator'), 200);
+    // The demo's schedule, every 2 s: from its second run on the pages are answered 304.
+    const scheduleId = await submitSchedule(apiUrl, demoSchedule(site.url, '*/2 * * * * *'));
+    await waitFor('a re-crawl answered 304 in Prometheus', async () => (await prom.query('sum(pages_not_modified_total) > 0')).length > 0, 30_000);
+    assert.equal(await disableSchedule(apiUrl, scheduleId), 200);
     await waitFor('Watchdog at the webhook', () => webhook.find('Watchdog', 'firing'), 30_000);
     // Let the traffic be scraped and the rules evaluated several times.
     await sleep(8_000);
@@ -376,13 +387,26 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
   // crawling finished and the history of pages_fetched_total/pages_failed_total deleted.
   it('drives CrawlStalled with pages that never answer, then resolves it when the job is cancelled', async () => {
     const since = Date.now();
-    const depth = async (selector: string) => Number((await prom.query(`max(queue_depth{${selector}})`))[0]?.value?.[1] ?? 'NaN');
-    await waitFor('no URL queued anywhere', async () => (await depth('job=~"api|workers"')) === 0, 60_000, 500);
+    const value = async (expr: string) => Number((await prom.query(expr))[0]?.value?.[1] ?? 'NaN');
+    const stalledInstance = new URL(workerStalledUrl).host;
+    // Every job of the earlier tests finished: queue_depth alone leaves out pages in flight, and one
+    // of those finishing after the deletion below is progress that keeps CrawlStalled quiet for 10m.
+    await waitFor('no job queued or running anywhere', async () => (await value('sum(jobs_in_queue{job=~"api|workers"})')) === 0, 60_000, 500);
     const seeds = Array.from({ length: 5 }, (_, i) => `${hangSite.url}/hang?n=${i}`);
     const { id } = await submitJob(workerStalledUrl, { seeds, maxPages: 5, maxDepth: 0, source: 'trip-stalled' });
-    await waitFor('worker-stalled queue_depth > 0', async () => (await depth(`instance="${new URL(workerStalledUrl).host}"`)) > 0, 30_000, 500);
-    await prom.deleteSeries('{__name__=~"pages_fetched_total|pages_failed_total"}');
-    await waitFor('CrawlStalled firing at the webhook', () => webhook.find('CrawlStalled', 'firing', since), 60_000);
+    await waitFor('worker-stalled queue_depth > 0', async () => (await value(`max(queue_depth{instance="${stalledInstance}"})`)) > 0, 30_000, 500);
+    const progress = '{__name__=~"pages_fetched_total|pages_failed_total|pages_not_modified_total"}';
+    await prom.deleteSeries(progress);
+    let moving: string[] = [];
+    await waitFor('CrawlStalled firing at the webhook', async () => {
+      if (webhook.find('CrawlStalled', 'firing', since)) return true;
+      const series = await prom.query(`sum by (instance) (increase(${progress.slice(0, -1)},job=~"api|workers"}[10m])) > 0`);
+      moving = series.map((s) => `${s.metric.instance} ${s.value?.[1]}`);
+      assert.ok(!series.some((s) => s.metric.instance === stalledInstance), 'worker-stalled finished a page that never answers');
+      return false;
+    }, 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}; progress seen after the deletion: ${moving.join(', ') || 'none'}`);
+    });
     const res = await fetch(`${workerStalledUrl}/jobs/${id}/cancel`, { method: 'POST' });
     assert.equal(res.status, 200, await res.text());
     await waitFor('CrawlStalled resolved at the webhook', () => webhook.find('CrawlStalled', 'resolved', since), 60_000);

@@ -1,4 +1,6 @@
 import { API_METRICS as API } from '../../../../src/metrics/definitions.ts';
+import { alerts } from '../../../prometheus/src/config.ts';
+import { spoken } from '../../../prometheus/src/rule.ts';
 import { POSTGRES as PG } from '../exporter-metrics.ts';
 import { dashboard, gauge, q, stat, timeseries } from '../panels.ts';
 import { increase, rate } from '../promql.ts';
@@ -106,7 +108,13 @@ export function databaseDashboard(): Dashboard {
         queries: [q(`max(${PG.lastScrapeError})`, 'last scrape error')],
         min: 0,
         max: 1,
-        w: 24,
+      }),
+      timeseries({
+        title: 'App store failed commits',
+        description: `Commits of the app's store that failed and are being retried, per interval, by process and backend. StoreCommitFailing fires on more than ${alerts.StoreCommitFailing.failures} in ${spoken(alerts.StoreCommitFailing.window)}: settled pages are not durable meanwhile.`,
+        queries: [q(`sum by (instance, backend) (${increase(API.storeCommitFailures.name)})`, '{{instance}} {{backend}}')],
+        min: 0,
+        thresholds: [{ color: 'red', value: 1 }],
       }),
     ],
   });

@@ -1,3 +1,5 @@
+import { alerts } from '../../../prometheus/src/config.ts';
+import { percent, spoken } from '../../../prometheus/src/rule.ts';
 import { NODE } from '../exporter-metrics.ts';
 import { dashboard, gauge, q, timeseries } from '../panels.ts';
 import { rate } from '../promql.ts';
@@ -19,12 +21,12 @@ export function hostDashboard(): Dashboard {
     panels: [
       gauge({
         title: 'CPU busy',
-        description: 'Share of CPU time not idle, all cores. NodeHighCPU fires above 90% for 5 minutes.',
+        description: `Share of CPU time not idle, all cores. NodeHighCPU fires above ${percent(alerts.NodeHighCPU.busyShare)}% for ${spoken(alerts.NodeHighCPU.for)}.`,
         queries: [q(cpuBusy, '{{instance}}')],
         unit: 'percentunit',
         min: 0,
         max: 1,
-        thresholds: [{ color: 'orange', value: 0.7 }, { color: 'red', value: 0.9 }],
+        thresholds: [{ color: 'orange', value: 0.7 }, { color: 'red', value: alerts.NodeHighCPU.busyShare }],
         w: 8,
       }),
       gauge({

@@ -1,10 +1,12 @@
 import { API_METRICS as API, WORKER_METRICS as W } from '../../../../src/metrics/definitions.ts';
+import { alerts } from '../../../prometheus/src/config.ts';
+import { spoken } from '../../../prometheus/src/rule.ts';
 import { dashboard, gauge, q, stat, timeseries } from '../panels.ts';
 import { rate } from '../promql.ts';
 import type { Dashboard } from '../types.ts';
 
-/** Matches the ProxyPoolLow alert threshold (plan §5.1). */
-const PROXY_POOL_LOW = 5;
+/** The ProxyPoolLow alert's threshold (plan §5.1). */
+const PROXY_POOL_LOW = alerts.ProxyPoolLow.minUsable;
 
 /** The plan's optional proxy pool dashboard (§6): pool health and the block signals that drain it. */
 export function proxyPoolDashboard(): Dashboard {
@@ -16,7 +18,7 @@ export function proxyPoolDashboard(): Dashboard {
     panels: [
       stat({
         title: 'Usable proxies',
-        description: `Proxies usable now. Below ${PROXY_POOL_LOW} for 2 minutes fires ProxyPoolLow (critical).`,
+        description: `Proxies usable now. Below ${PROXY_POOL_LOW} for ${spoken(alerts.ProxyPoolLow.for)} fires ProxyPoolLow (critical).`,
         queries: [q(`max(${API.proxyPoolSize.name})`, 'usable')],
         thresholds: [{ color: 'red', value: null }, { color: 'green', value: PROXY_POOL_LOW }],
       }),

@@ -1,4 +1,5 @@
 import { API_METRICS as API, WORKER_METRICS as W } from '../../../../src/metrics/definitions.ts';
+import { selectors } from '../../../prometheus/src/config.ts';
 import { PROMETHEUS, RUNTIME } from '../exporter-metrics.ts';
 import { dashboard, q, stat, timeseries } from '../panels.ts';
 import { increase, quantile, rate } from '../promql.ts';
@@ -6,9 +7,9 @@ import type { Dashboard } from '../types.ts';
 
 /**
  * Scrape jobs of the crawling processes: `workers` are `owl worker` processes, `api` is `owl serve`
- * (which crawls too in embedded mode). Change with the job names in prometheus.yml.
+ * (which crawls too in embedded mode); the rules' selector.
  */
-const CRAWLING_JOBS = 'job=~"api|workers"';
+const CRAWLING_JOBS = selectors.crawler;
 
 /** Per-process view of the workers: throughput, retries, failures, browser pool and queue. */
 export function workersDashboard(): Dashboard {
