@@ -2,11 +2,9 @@
  * Frontier benchmark: URLs enqueued/s and URLs claimed+acked/s on PostgreSQL and SQLite, with 1 and
  * 4 concurrent workers (on PostgreSQL each worker has its own pool; one process owns a SQLite file,
  * so there the workers are concurrent loops on its one store), batches like the worker's (claim up to BATCH, settle each page with a few
- * discovered links). Each loop turn either settles and then claims in two transactions
- * (`settle+claim`) or does what the worker does with that store: settle and claim in one
- * transaction (`settleAndClaim`, PostgreSQL), or hand the outcomes to a settle() it does not
- * wait for and claim at once (`settle-at-once`, SQLite, which frees slots in memory and writes in
- * group commits; the loop waits for the writes at the end).
+ * discovered links). Each loop turn is the worker's one call, `frontier.settleAndClaim`: one
+ * transaction on PostgreSQL; on SQLite slots free in memory and the writes go in group commits
+ * that the loop does not wait for (it waits for them at the end, as the worker does on stop).
  * Prints a table and the ratio to the 5,000 URLs/s target.
  *
  *   node --import tsx bench/frontier.ts [--urls 20000] [--batch 64] [--links 3] [--hosts 20] [--backend all|postgres|sqlite]
@@ -80,7 +78,7 @@ const postgres: Backend = {
     const backendPids = async () =>
       (await owner.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [schema])).rows.map((r: { pid: number }) => r.pid);
     return {
-      open: () => openPostgresStore({ url: url.toString(), poolSize: 4, pool: { options }, settleAndClaim: true }),
+      open: () => openPostgresStore({ url: url.toString(), poolSize: 4, pool: { options } }),
       serverCpuMs: async () => cpuMsOf(await backendPids()),
       teardown: async () => {
         await owner.query(`DROP SCHEMA ${schema} CASCADE`);
@@ -100,13 +98,9 @@ const sqlite: Backend = {
   },
 };
 
-/** How a worker's loop turn talks to the store. */
-type Loop = 'settle+claim' | 'settleAndClaim' | 'settle-at-once';
-
 interface Result {
   backend: string;
   workers: number;
-  loop: Loop;
   enqueuePerSecond: number;
   ackedPerSecond: number;
   acked: number;
@@ -115,18 +109,16 @@ interface Result {
   serverCpuMsPer1000?: number;
 }
 
-async function run(backend: Backend, workers: number, loop: Loop): Promise<Result> {
+async function run(backend: Backend, workers: number): Promise<Result> {
   const { open, teardown, serverCpuMs } = await backend.setup();
   const handles = Array.from({ length: workers }, open);
   try {
-    if (loop === 'settleAndClaim' && !handles[0]!.settleAndClaim) throw new Error(`${backend.name} has no settleAndClaim`);
-    if (loop === 'settle-at-once' && !handles[0]!.settleFreesSlotsAtOnce) throw new Error(`${backend.name} does not free slots at settle()`);
     await handles[0]!.migrate();
     for (const h of handles.slice(1)) await h.migrate();
     const seeds = Array.from({ length: Math.floor(URLS / (LINKS + 1)) }, (_, i) => `http://h${i % HOSTS}.bench/seed/${i}`);
     const options = { maxPages: URLS, maxDepth: 1_000, scope: 'domain' as const, mode: 'http' as const, respectRobots: false, allowPrivate: true };
     const t0 = performance.now();
-    const job = await handles[0]!.createJob({ seeds, options, source: 'bench' });
+    const job = await handles[0]!.jobs.create({ seeds, options, source: 'bench' });
     const enqueueSeconds = (performance.now() - t0) / 1000;
 
     let next = 0;
@@ -143,26 +135,19 @@ async function run(backend: Backend, workers: number, loop: Loop): Promise<Resul
         let pending: Outcome[] = [];
         while (idle < 50) {
           const claim = { workerId: `bench-${w}`, limit: BATCH, leaseMs: 60_000, maxPerHost: BATCH, hostDelayMs: 0 };
-          let entries;
-          if (loop === 'settleAndClaim') {
-            const r = await store.settleAndClaim!(pending, claim);
-            acked += r.settled.accepted.filter(Boolean).length;
-            entries = r.entries;
-          } else if (loop === 'settle-at-once') {
-            if (pending.length > 0) writes.push(store.settle(pending).then((r) => void (acked += r.accepted.filter(Boolean).length)));
-            entries = await store.claim(claim);
-          } else {
-            if (pending.length > 0) {
-              const r = await store.settle(pending);
-              acked += r.accepted.filter(Boolean).length;
-            }
-            entries = await store.claim(claim);
+          const { entries, settled } = await store.frontier.settleAndClaim(pending, claim);
+          if (pending.length > 0) {
+            writes.push(
+              settled.then((r) => {
+                acked += r.accepted.filter(Boolean).length;
+              }),
+            );
           }
           pending = [];
           claims++;
           if (entries.length === 0) {
-            const j = await store.getJob(job.id);
-            if (!j || j.status !== 'running') break;
+            const j = await store.jobs.get(job.id);
+            if (j?.status !== 'running') break;
             idle++;
             await new Promise((r) => setTimeout(r, 5));
             continue;
@@ -177,7 +162,7 @@ async function run(backend: Backend, workers: number, loop: Loop): Promise<Resul
               kind: 'done',
               entry: e,
               discovered,
-              page: { url: e.url, finalUrl: e.url, statusCode: 200, title: 't', bytes: 12_000, fetchMs: 5, errorCode: null, contentType: 'text/html', mode: 'http', linksFound: LINKS, depth: e.depth, fetchedAt: Date.now() },
+              page: { url: e.url, finalUrl: e.url, statusCode: 200, title: 't', bytes: 12_000, fetchMs: 5, errorCode: null, contentType: 'text/html', mode: 'http', linksFound: LINKS, depth: e.depth, fetchedAt: Date.now(), contentHash: null, lastmod: null, content: null },
             } satisfies Outcome;
           });
         }
@@ -187,9 +172,9 @@ async function run(backend: Backend, workers: number, loop: Loop): Promise<Resul
     const seconds = (performance.now() - start) / 1000;
     const cpuAfter = await serverCpuMs?.();
     const serverCpuMsPer1000 = cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) / acked) * 1000 : undefined;
-    const end = await handles[0]!.getJob(job.id);
+    const end = await handles[0]!.jobs.get(job.id);
     if (end?.status !== 'done' || end.counts.fetched !== URLS) throw new Error(`${backend.name}: the job ended ${end?.status} with ${JSON.stringify(end?.counts)}`);
-    return { backend: backend.name, workers, loop, enqueuePerSecond: seeds.length / enqueueSeconds, ackedPerSecond: acked / seconds, acked, claims, serverCpuMsPer1000 };
+    return { backend: backend.name, workers, enqueuePerSecond: seeds.length / enqueueSeconds, ackedPerSecond: acked / seconds, acked, claims, serverCpuMsPer1000 };
   } finally {
     for (const h of handles) await h.close();
     await teardown();
@@ -200,21 +185,19 @@ const results: Result[] = [];
 const backends = Object.entries({ postgres, sqlite }).filter(([key]) => values.backend === 'all' || key === values.backend).map(([, b]) => b);
 if (backends.length === 0) throw new Error(`--backend must be all, postgres or sqlite (got ${values.backend})`);
 for (const backend of backends) {
-  for (const loop of ['settle+claim', backend === sqlite ? 'settle-at-once' : 'settleAndClaim'] as const) {
-    for (const workers of [1, 4]) {
-      const r = await run(backend, workers, loop);
-      results.push(r);
-      console.error(`done: ${r.backend} × ${workers} (${loop})`);
-    }
+  for (const workers of [1, 4]) {
+    const r = await run(backend, workers);
+    results.push(r);
+    console.error(`done: ${r.backend} × ${workers}`);
   }
 }
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`\nfrontier: ${fmt(URLS)} URLs over ${HOSTS} hosts, claim batches of ${BATCH}, ${LINKS} links discovered per page`);
-console.log('backend     workers  loop             enqueue URLs/s (createJob)  claimed+acked URLs/s  vs 5,000/s target  server CPU ms / 1,000 URLs');
+console.log('backend     workers  enqueue URLs/s (createJob)  claimed+acked URLs/s  vs 5,000/s target  server CPU ms / 1,000 URLs');
 for (const r of results) {
   const cpu = r.serverCpuMsPer1000 === undefined ? '-' : fmt(r.serverCpuMsPer1000);
   console.log(
-    `${r.backend.padEnd(11)} ${String(r.workers).padStart(7)}  ${r.loop.padEnd(15)}  ${fmt(r.enqueuePerSecond).padStart(26)}  ${fmt(r.ackedPerSecond).padStart(20)}  ${(r.ackedPerSecond / TARGET_PER_SECOND).toFixed(2).padStart(8)}x  ${cpu.padStart(26)}`,
+    `${r.backend.padEnd(11)} ${String(r.workers).padStart(7)}  ${fmt(r.enqueuePerSecond).padStart(26)}  ${fmt(r.ackedPerSecond).padStart(20)}  ${(r.ackedPerSecond / TARGET_PER_SECOND).toFixed(2).padStart(8)}x  ${cpu.padStart(26)}`,
   );
 }
 console.log(`load average while measuring: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes share the CPUs; the server CPU column does not depend on them)`);

@@ -1,6 +1,7 @@
 /**
- * Link extraction cost per page: the bare baseline's regex + Set, extractPage, and the
- * htmlparser2 reference, on a generated ~12 KB page with 20 links.
+ * Link extraction cost per page: the bare baseline's regex + Set, extractPage (links only, and
+ * with the head tags metadata needs), and the htmlparser2 reference, on a generated ~12 KB page
+ * with 20 links.
  * Run: node --import tsx bench/links.ts [iterations]
  */
 import assert from 'node:assert/strict';
@@ -31,7 +32,6 @@ function buildPage(): string {
   const parts: string[] = [head];
   let linkIndex = 0;
   let block = 0;
-  let size = head.length;
   const tail = '<script>window.dataLayer=window.dataLayer||[];dataLayer.push({"page":"catalog","n":7});</script></body></html>';
   const perLink = Math.floor((TARGET_BYTES - head.length - tail.length) / LINKS);
   while (linkIndex < LINKS) {
@@ -43,7 +43,6 @@ function buildPage(): string {
     }
     chunk += '</div>\n';
     parts.push(chunk);
-    size += chunk.length;
     block++;
   }
   parts.push(tail);
@@ -55,7 +54,7 @@ function regexOnly(html: string): Set<string> {
   const found = new Set<string>();
   const re = /href="([^"]*)"/g;
   let m: RegExpExecArray | null;
-  while ((m = re.exec(html)) !== null) found.add(m[1]);
+  for (m = re.exec(html); m !== null; m = re.exec(html)) found.add(m[1]);
   return found;
 }
 
@@ -64,7 +63,7 @@ function regexWithUrl(html: string, pageUrl: string): Set<string> {
   const found = new Set<string>();
   const re = /href="([^"]*)"/g;
   let m: RegExpExecArray | null;
-  while ((m = re.exec(html)) !== null) {
+  for (m = re.exec(html); m !== null; m = re.exec(html)) {
     try {
       const u = new URL(m[1], pageUrl);
       if (u.protocol === 'http:' || u.protocol === 'https:') {
@@ -95,6 +94,7 @@ const rounds = Number(process.argv[3] ?? 9);
 const html = buildPage();
 const page = extractPage(html, PAGE_URL);
 assert.deepEqual(page, referenceExtractPage(html, PAGE_URL), 'extractPage differs from the reference on the bench page');
+assert.deepEqual(extractPage(html, PAGE_URL, { metadata: true }), referenceExtractPage(html, PAGE_URL, { metadata: true }), 'metadata mode differs on the bench page');
 console.log(`page: ${html.length} bytes, ${regexOnly(html).size} regex hrefs, ${page.links.length} extracted links, title ${JSON.stringify(page.title)}`);
 console.log(`node ${process.version}; ${rounds} interleaved rounds of ${iterations} pages (reference: ${iterations / 10}); median and min shown,`);
 console.log('because the machine is shared: compare ratios, not absolute figures.');
@@ -103,18 +103,22 @@ const contenders: Array<[string, number, () => unknown]> = [
   ['regex href + Set (baseline)', iterations, () => regexOnly(html)],
   ['regex href + new URL + Set', iterations, () => regexWithUrl(html, PAGE_URL)],
   ['extractPage', iterations, () => extractPage(html, PAGE_URL)],
+  ['extractPage metadata', iterations, () => extractPage(html, PAGE_URL, { metadata: true })],
   ['htmlparser2 reference', Math.max(1, Math.floor(iterations / 10)), () => referenceExtractPage(html, PAGE_URL)],
 ];
 for (const [, n, fn] of contenders) timeOnce(Math.min(n, 1000), fn);
 const samples = contenders.map(() => [] as number[]);
 for (let r = 0; r < rounds; r++) {
-  contenders.forEach(([, n, fn], k) => samples[k].push(timeOnce(n, fn)));
+  contenders.forEach(([, n, fn], k) => {
+    samples[k].push(timeOnce(n, fn));
+  });
 }
 const med = samples.map(median);
 contenders.forEach(([name], k) => {
   console.log(`${name.padEnd(30)} ${med[k].toFixed(2).padStart(8)} µs/page (min ${Math.min(...samples[k]).toFixed(2)})`);
 });
-const [regex, regexUrl, fast, reference] = med;
+const [regex, regexUrl, fast, withMetadata, reference] = med;
 console.log(`extractPage / regex baseline:   ${(fast / regex).toFixed(2)}x (goal <= 2x)`);
 console.log(`extractPage / regex + new URL:  ${(fast / regexUrl).toFixed(2)}x`);
+console.log(`metadata / links only:          ${(withMetadata / fast).toFixed(2)}x`);
 console.log(`reference / extractPage:        ${(reference / fast).toFixed(1)}x`);

@@ -1,8 +1,10 @@
 /**
  * The benchmark site, run as its own process so it does not share an event loop with the
  * crawler being measured: N pages of about `bytes` bytes with `links` links each, generated
- * once into memory. Page 0 links to page 1, every page i links to i+1 and to pseudo-random
- * others, so a crawl from page 0 reaches all N pages. Prints `{"url": …}` on stdout when ready.
+ * once into memory (up to PREBUILT pages; a larger site makes each page when it is asked for, the
+ * same bytes every time, so a site of a million pages does not hold 12 GB). Page 0 links to page 1,
+ * every page i links to i+1 and to pseudo-random others, so a crawl from page 0 reaches all N pages.
+ * Prints `{"url": …}` on stdout when ready.
  * Usage: node --import tsx bench/site.ts [pages=5000] [links=20] [bytes=12000]
  */
 import http from 'node:http';
@@ -27,13 +29,33 @@ function page(i: number): Buffer {
   return Buffer.from(html);
 }
 
-const body = Array.from({ length: pages }, (_, i) => page(i));
+const PREBUILT = 100_000;
+const built = pages <= PREBUILT ? Array.from({ length: pages }, (_, i) => page(i)) : null;
+const body = (i: number): Buffer => (built ? built[i]! : page(i));
+// On large sites, a line on stderr per 100,000 pages served: the crawl's pace along the way. Every
+// crawler asks for page 0 first and once (it is the seed; links to it are de-duplicated), so a
+// request for it starts the count of a new crawl.
+const PROGRESS_EVERY = 100_000;
+let served = 0;
+let startedAt = 0;
+let lastAt = 0;
 const server = http.createServer((req, res) => {
+  const now = performance.now();
   const m = /^\/page\/(\d+)$/.exec(req.url ?? '');
   const i = m ? Number(m[1]) : req.url === '/' ? 0 : -1;
+  if (i === 0) {
+    served = 0;
+    startedAt = now;
+    lastAt = now;
+  }
   if (i >= 0 && i < pages) {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': body[i].length });
-    res.end(body[i]);
+    const b = body(i);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': b.length });
+    res.end(b);
+    if (pages >= 2 * PROGRESS_EVERY && ++served % PROGRESS_EVERY === 0) {
+      process.stderr.write(`${JSON.stringify({ served, seconds: Number(((now - startedAt) / 1000).toFixed(1)), pagesPerSecond: Math.round(PROGRESS_EVERY / ((now - lastAt) / 1000)) })}\n`);
+      lastAt = now;
+    }
   } else {
     res.writeHead(404, { 'content-type': 'text/plain', 'content-length': 9 });
     res.end('not found');

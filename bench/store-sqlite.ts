@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
 import type { JobOptions, Outcome, Store } from '../src/store/types.ts';
+import { claim, settle } from '../test/store/frontier-calls.ts';
 
 const { values } = parseArgs({
   options: {
@@ -47,12 +48,12 @@ function describe(n: number, what: string, t: { wallMs: number; cpuMs: number })
 async function insertFigure(store: Store): Promise<void> {
   const batches = Array.from({ length: URLS / INSERT_BATCH }, (_, b) => Array.from({ length: INSERT_BATCH }, (_, i) => urlOf(b * INSERT_BATCH + i)));
   const stop = timer();
-  for (const seeds of batches) await store.createJob({ seeds, options, source: 'bench' }, 1);
+  for (const seeds of batches) await store.jobs.create({ seeds, options, source: 'bench' }, 1);
   console.log(`inserts (createJob, ${INSERT_BATCH}-URL batches): ${describe(URLS, 'URLs', stop())}`);
 }
 
 async function claimSettleFigure(store: Store, hostDelayMs: number, links: number): Promise<void> {
-  const job = await store.createJob({ seeds: Array.from({ length: URLS }, (_, i) => urlOf(i)), options, source: 'bench' }, 1);
+  const job = await store.jobs.create({ seeds: Array.from({ length: URLS }, (_, i) => urlOf(i)), options, source: 'bench' }, 1);
   let next = URLS;
   let now = 1_000;
   let pages = 0;
@@ -60,7 +61,7 @@ async function claimSettleFigure(store: Store, hostDelayMs: number, links: numbe
   const stop = timer();
   while (pages < PAGES) {
     now += hostDelayMs || 1;
-    const entries = await store.claim({ workerId: 'bench', limit: CLAIM_BATCH, leaseMs: 60_000, maxPerHost: 1000, hostDelayMs, now });
+    const entries = await claim(store, { workerId: 'bench', limit: CLAIM_BATCH, leaseMs: 60_000, maxPerHost: 1000, hostDelayMs, now });
     if (entries.length === 0) throw new Error('frontier ran dry');
     const outcomes: Outcome[] = entries.map((entry) => ({
       kind: 'done',
@@ -68,18 +69,19 @@ async function claimSettleFigure(store: Store, hostDelayMs: number, links: numbe
       page: {
         url: entry.url, finalUrl: entry.url, statusCode: 200, title: 'a page', bytes: 12_000, fetchMs: 3, errorCode: null,
         contentType: 'text/html', mode: 'http', linksFound: links, depth: entry.depth, fetchedAt: now,
+        contentHash: null, lastmod: null, content: null,
       },
       discovered: Array.from({ length: links }, () => {
         const n = next++;
         return { url: urlOf(n), host: `h${n % HOSTS}.bench.test`, depth: entry.depth + 1 };
       }),
     }));
-    enqueued += (await store.settle(outcomes, now)).enqueued;
+    enqueued += (await settle(store, outcomes, now)).enqueued;
     pages += entries.length;
   }
   const took = stop();
   const stats = await store.stats();
-  const counts = (await store.getJob(job.id))!.counts;
+  const counts = (await store.jobs.get(job.id))!.counts;
   console.log(
     `claim+settle, hostDelayMs=${hostDelayMs}, batches of ${CLAIM_BATCH}, ${links} new links per page: ${describe(pages, 'pages', took)};` +
       ` ${enqueued} URLs admitted; queueDepth ${stats.queueDepth}, fetched ${counts.fetched}`,
