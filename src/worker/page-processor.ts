@@ -326,6 +326,12 @@ export class PageProcessor {
   }
 
   private finalFailure(entry: FrontierEntry, site: string, errorCode: string, a: Answer | null, mode: 'http' | 'browser', err?: OwlError): Outcome {
+    // A sitemap that cannot be read (no usable proxy, robots.txt unreadable, …) is not a page: it
+    // settles as a sitemap, or its job would wait for it forever.
+    if (entry.kind === 'sitemap') {
+      this.deps.logger.warn({ jobId: entry.jobId, site, url: entry.url, code: errorCode, attempts: entry.attempts + 1, err: err?.message }, 'sitemap failed');
+      return { kind: 'sitemap', entry, errorCode, discovered: [] };
+    }
     this.deps.metrics.pagesFailed.inc({ code: errorCode });
     this.deps.logger.warn({ jobId: entry.jobId, site, url: entry.url, code: errorCode, attempts: entry.attempts + 1, err: err?.message }, 'page failed');
     return { kind: 'failed', entry, page: this.record(entry, a, null, errorCode, 0, mode) };

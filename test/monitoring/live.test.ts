@@ -391,7 +391,11 @@ describe('live monitoring stack', { timeout: 240_000 }, () => {
     const stalledInstance = new URL(workerStalledUrl).host;
     // Every job of the earlier tests finished: queue_depth alone leaves out pages in flight, and one
     // of those finishing after the deletion below is progress that keeps CrawlStalled quiet for 10m.
-    await waitFor('no job queued or running anywhere', async () => (await value('sum(jobs_in_queue{job=~"api|workers"})')) === 0, 60_000, 500);
+    await waitFor('no job queued or running anywhere', async () => (await value('sum(jobs_in_queue{job=~"api|workers"})')) === 0, 60_000, 500).catch(async (err: Error) => {
+      const live = await prom.query('jobs_in_queue{job=~"api|workers"} > 0');
+      const names = new Map([apiUrl, apiPgUrl, workerProxyUrl, workerStalledUrl].map((u, i) => [new URL(u).host, ['api', 'api-pg', 'worker-proxy', 'worker-stalled'][i]]));
+      throw new Error(`${err.message}: ${live.map((s) => `${names.get(s.metric.instance) ?? s.metric.instance} ${s.value?.[1]}`).join(', ')}`);
+    });
     const seeds = Array.from({ length: 5 }, (_, i) => `${hangSite.url}/hang?n=${i}`);
     const { id } = await submitJob(workerStalledUrl, { seeds, maxPages: 5, maxDepth: 0, source: 'trip-stalled' });
     await waitFor('worker-stalled queue_depth > 0', async () => (await value(`max(queue_depth{instance="${stalledInstance}"})`)) > 0, 30_000, 500);

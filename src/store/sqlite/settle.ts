@@ -190,8 +190,13 @@ export function recordChanges(core: Core, changes: Change[], now: number): void 
             }
           } else {
             s.markFailed.run(item.page.errorCode, entry.id);
-            insertPage(entry.jobSeq, item.page);
-            job.failed += 1;
+            // As PostgreSQL's settle: the entry's kind decides what is counted, so a sitemap never becomes a page.
+            if (page) {
+              insertPage(entry.jobSeq, item.page);
+              job.failed += 1;
+            } else {
+              job.sitemaps -= 1;
+            }
           }
         }
         break;
