@@ -123,13 +123,27 @@ class RecordBudget {
 
 /** Turns one fetched page into its content record. Never rejects because of the page's content. */
 export async function scrapePage(input: ScrapeInput, job: CompiledScrape, limits: ScrapeLimits): Promise<PageContent> {
-  const kind = documentKind(input.contentType) ?? 'text';
+  const now = scrapePageNow(input, job, limits);
+  if (now !== null) return now;
   const rec = new RecordBudget(limits.maxContentBytes);
-  let page: PageContent;
-  if (kind === 'html') page = job.text || job.markdown ? await scrapeHtmlWithMainContent(input, job, rec) : scrapeHtml(input, job, rec, null);
-  else if (kind === 'pdf') page = await scrapePdf(input, job, rec);
-  else page = scrapeTextual(input, kind, job, rec);
-  page.metadata.jsonLd = rec.json('metadata.jsonLd', page.metadata.jsonLd);
+  const page = documentKind(input.contentType) === 'pdf' ? await scrapePdf(input, job, rec) : await scrapeHtmlWithMainContent(input, job, rec);
+  return finish(page, rec);
+}
+
+/**
+ * scrapePage without waiting, for every page but those that need a library loaded or a PDF read
+ * (HTML whose job asks for text or Markdown, PDF): null for those. A crawl that wants metadata,
+ * links, HTML or extracted data records each page without a promise.
+ */
+export function scrapePageNow(input: ScrapeInput, job: CompiledScrape, limits: ScrapeLimits): PageContent | null {
+  const kind = documentKind(input.contentType) ?? 'text';
+  if (kind === 'pdf' || (kind === 'html' && (job.text || job.markdown))) return null;
+  const rec = new RecordBudget(limits.maxContentBytes);
+  return finish(kind === 'html' ? scrapeHtml(input, job, rec, null) : scrapeTextual(input, kind, job, rec), rec);
+}
+
+function finish(page: PageContent, rec: RecordBudget): PageContent {
+  if (page.metadata.jsonLd.length > 0) page.metadata.jsonLd = rec.json('metadata.jsonLd', page.metadata.jsonLd);
   for (const t of rec.truncated) if (!page.truncated.includes(t)) page.truncated.push(t);
   if (rec.warnings.length > 0) page.warnings = rec.warnings;
   return page;

@@ -6,7 +6,7 @@
 import { extractPage } from '../crawl/links.ts';
 import type { ExtractedPage } from '../crawl/types.ts';
 import type { CrawlMetrics } from '../metrics/registry.ts';
-import { documentKind, encodeContent, linksToFollow, SCRAPE_DEFAULTS, scrapePage, type ScrapeCompileCache, type ScrapeOptions } from '../scrape/index.ts';
+import { documentKind, encodeContent, linksToFollow, SCRAPE_DEFAULTS, scrapePage, scrapePageNow, type PageContent, type ScrapeCompileCache, type ScrapeInput, type ScrapeOptions } from '../scrape/index.ts';
 import { dataHash } from '../scrape/content-hash.ts';
 import type { FrontierEntry } from '../store/types.ts';
 
@@ -45,21 +45,26 @@ export function isReadable(doc: Pick<FetchedDocument, 'body' | 'raw'>): boolean 
   return doc.body !== null || doc.raw !== null;
 }
 
-export async function yieldOf(entry: FrontierEntry, site: string, doc: FetchedDocument, deps: ContentDeps): Promise<PageYield> {
-  const options = entry.job.options;
-  const scrape: ScrapeOptions = (options.scrape as ScrapeOptions | undefined) ?? SCRAPE_DEFAULTS;
+/** What the page yields, with a promise only when its job needs one (text or Markdown of HTML, a PDF). */
+export function yieldOf(entry: FrontierEntry, site: string, doc: FetchedDocument, deps: ContentDeps): PageYield | Promise<PageYield> {
+  const scrape: ScrapeOptions = (entry.job.options.scrape as ScrapeOptions | undefined) ?? SCRAPE_DEFAULTS;
   const compiled = deps.cache.forJob(entry.jobId, scrape);
-  const kind = documentKind(doc.contentType) ?? 'text';
   let scanned: ExtractedPage | undefined;
-  if (kind === 'html' && doc.body !== null) {
-    scanned = extractPage(doc.body, doc.finalUrl, { metadata: true });
+  if (doc.body !== null && documentKind(doc.contentType) === 'html') {
+    scanned = extractPage(doc.body, doc.finalUrl, SCAN_WITH_METADATA);
     if (doc.renderedLinks !== null) scanned = { ...scanned, links: doc.renderedLinks };
   }
-  const content = await scrapePage(
-    { finalUrl: doc.finalUrl, contentType: doc.contentType, body: doc.body, raw: doc.raw, scanned, headers: doc.headers },
-    compiled,
-    { maxContentBytes: deps.maxContentBytes },
-  );
+  const input: ScrapeInput = { finalUrl: doc.finalUrl, contentType: doc.contentType, body: doc.body, raw: doc.raw, scanned, headers: doc.headers };
+  const limits = { maxContentBytes: deps.maxContentBytes };
+  const now = scrapePageNow(input, compiled, limits);
+  if (now !== null) return yieldFrom(entry, site, scrape, scanned, now, deps);
+  return scrapePage(input, compiled, limits).then((content) => yieldFrom(entry, site, scrape, scanned, content, deps));
+}
+
+const SCAN_WITH_METADATA = { metadata: true } as const;
+
+function yieldFrom(entry: FrontierEntry, site: string, scrape: ScrapeOptions, scanned: ExtractedPage | undefined, content: PageContent, deps: ContentDeps): PageYield {
+  const options = entry.job.options;
   const { metrics } = deps;
   metrics.documentsFetched.inc({ kind: content.kind });
   if (content.extraction !== null) metrics.pagesExtracted.inc({ site, outcome: content.extraction.status });

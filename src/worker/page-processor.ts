@@ -14,7 +14,7 @@ import type { SiteLabeler } from '../metrics/site-label.ts';
 import type { Logger } from '../log.ts';
 import type { Baseline, DiscoveredUrl, Frontier, FrontierEntry, Outcome, PageRecord, ScheduleStore } from '../store/types.ts';
 import { JobContexts } from './job-contexts.ts';
-import { isReadable, yieldOf, type ContentDeps } from './page-content.ts';
+import { isReadable, yieldOf, type ContentDeps, type FetchedDocument } from './page-content.ts';
 import { SitemapReader } from './sitemap-reader.ts';
 
 /** Checks of an unreadable robots.txt a URL waits through before it fails as robots_unavailable (about an hour). */
@@ -92,9 +92,12 @@ function robotsWait(entry: FrontierEntry, retryAt: number | undefined, now: numb
 export class PageProcessor {
   private readonly now: () => number;
   private readonly sitemaps: SitemapReader;
+  /** What yieldOf needs, made once rather than per page. */
+  private readonly contentDeps: ContentDeps;
 
   constructor(private readonly deps: PageProcessorDeps) {
     this.now = deps.now ?? Date.now;
+    this.contentDeps = { ...deps.content, metrics: deps.metrics };
     this.sitemaps = new SitemapReader({
       fetcher: deps.fetcher,
       robots: deps.robots,
@@ -252,7 +255,16 @@ export class PageProcessor {
     }
     if (!isReadable(a)) return this.finalFailure(entry, site, codeLabel('UNSUPPORTED_CONTENT'), a, a.mode);
 
-    const yielded = await yieldOf(entry, site, { ...a, renderedLinks: a.mode === 'browser' ? (a.extracted?.links ?? null) : null }, { ...this.deps.content, metrics });
+    const doc: FetchedDocument = {
+      finalUrl: a.finalUrl,
+      contentType: a.contentType,
+      body: a.body,
+      raw: a.raw,
+      headers: a.headers,
+      renderedLinks: a.mode === 'browser' ? (a.extracted?.links ?? null) : null,
+    };
+    let yielded = yieldOf(entry, site, doc, this.contentDeps);
+    if (yielded instanceof Promise) yielded = await yielded;
     const discovered = await this.admissible(entry, yielded.links);
     metrics.pagesFetched.inc({ site });
     this.deps.logger.debug({ jobId: entry.jobId, site, url: entry.url, status, links: yielded.links.length, ms: a.fetchMs }, 'page fetched');
