@@ -7,7 +7,7 @@
  *
  * Brotli at quality 5 with the text hint (bench/scrape-units.ts: a 10 KB record with Markdown and
  * links is stored in 668 bytes, encoded in about 0.1 ms). A record under STORE_BELOW bytes (a
- * metadata-only page: ~400 bytes) is stored as it is: compressing it saves half of very little, and
+ * metadata-only page: ~300 bytes) is stored as it is: compressing it saves half of very little, and
  * creating a brotli encoder for it cost 70-250 µs a page, the largest item of a metadata-only crawl
  * (bench/scrape.ts). Decoding checks the format, bounds the inflated size (a corrupt or hostile blob
  * cannot inflate without limit) and the checksum; any failure is OwlError('INTERNAL') naming the cause.

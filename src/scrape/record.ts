@@ -39,6 +39,13 @@ export interface PageResult {
   previousPageId?: number;
 }
 
+/** What of a page's content is stored: what pageResult reads (the row holds the content type and hash). */
+export type StoredContent = Pick<PageContent, 'metadata' | 'data' | 'items' | 'markdown' | 'text' | 'html' | 'links' | 'truncated' | 'extraction'>;
+
+export function storedContent(c: PageContent): StoredContent {
+  return { metadata: c.metadata, data: c.data, items: c.items, markdown: c.markdown, text: c.text, html: c.html, links: c.links, truncated: c.truncated, extraction: c.extraction };
+}
+
 export function pageResult(page: PageWithContent): PageResult {
   const result: PageResult = {
     id: page.id,
@@ -60,7 +67,7 @@ export function pageResult(page: PageWithContent): PageResult {
     if (page.errorCode === null) result.contentMissing = true;
     return result;
   }
-  const c = decodeContent<PageContent>(page.content);
+  const c = decodeContent<StoredContent>(page.content);
   result.metadata = c.metadata;
   for (const key of ['data', 'items', 'markdown', 'text', 'html', 'links'] as const) {
     if (c[key] !== undefined) (result as unknown as Record<string, unknown>)[key] = c[key];
