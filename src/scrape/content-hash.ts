@@ -67,7 +67,19 @@ function canonicalFallback(f: NonNullable<HashInput['fallback']>): unknown {
   return { canonical: strip(f.canonical), description: strip(f.description), title: strip(f.title) };
 }
 
+/** JSON of a fallback string as canonical() and JSON.stringify would write it. */
+function fallbackJson(v: string | null): string {
+  return v === null ? 'null' : JSON.stringify(stripTracking(v));
+}
+
 export function contentHash(input: HashInput): string {
+  const f = input.fallback;
+  if (input.mainText === null && f !== undefined && (input.data ?? null) === null && (input.items ?? null) === null) {
+    // The document of every page without main content or extracted data (a metadata-only crawl),
+    // written out: the same bytes as the general path below, without building and walking objects.
+    const text = `{"v":1,"main":{"canonical":${fallbackJson(f.canonical)},"description":${fallbackJson(f.description)},"title":${fallbackJson(f.title)}},"data":null,"items":null}`;
+    return hash('sha256', text, 'hex');
+  }
   const main = input.mainText !== null ? normaliseForHash(input.mainText) : input.fallback === undefined ? null : canonicalFallback(input.fallback);
   const doc = { v: 1, main, data: canonical(input.data ?? null), items: canonical(input.items ?? null) };
   // The one-shot hash: no Hash object per page (half the cost of createHash().update().digest() on a small record).

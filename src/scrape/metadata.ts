@@ -106,6 +106,7 @@ function headerDirectives(header: string): string[] {
 
 /** The value at `key` of the first JSON-LD object (in @graph or arrays too) that has one. */
 function fromJsonLd(blocks: unknown[], key: string, pick: (v: unknown) => string | null): string | null {
+  if (blocks.length === 0) return null;
   const stack: unknown[] = [...blocks].reverse();
   let visited = 0;
   while (stack.length > 0 && visited++ < 1000) {
@@ -185,7 +186,7 @@ export function buildMetadata(title: string | null, head: PageHeadTags, xRobotsT
     }
   }
 
-  const robotsDirectives = robotsContents.flatMap(directives);
+  const robotsDirectives = robotsContents.length === 0 ? [] : robotsContents.flatMap(directives);
   if (xRobotsTag !== undefined) robotsDirectives.push(...headerDirectives(xRobotsTag));
   const none = robotsDirectives.includes('none');
 

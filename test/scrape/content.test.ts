@@ -102,6 +102,17 @@ describe('contentHash', () => {
     assert.equal(a, 'b51d06a917ed9b7209961d9c9b946238291014c77ae4092b274c135604f40df9');
   });
 
+  it('hashes the fallback as JSON.stringify writes it, whatever its strings hold', () => {
+    const strings = [null, '', 'plain', 'quote " and \\ backslash', 'line\nbreak\ttab\u0001', 'ünïcödé ✓ 🦉', '\u2028\u2029', 'lone \ud800 surrogate', 'https://a.example/p?utm_source=x&id=1#frag'];
+    for (const title of strings) {
+      for (const description of strings) {
+        const canonical = description;
+        const doc = { v: 1, main: { canonical: canonical === null ? null : stripTracking(canonical), description: description === null ? null : stripTracking(description), title: title === null ? null : stripTracking(title) }, data: null, items: null };
+        assert.equal(contentHash({ mainText: null, fallback: { title, description, canonical } }), hash('sha256', JSON.stringify(doc), 'hex'), JSON.stringify([title, description]));
+      }
+    }
+  });
+
   it('stripTracking keeps other parameters and non-URLs', () => {
     assert.equal(stripTracking('https://a.example/p?b=2&utm_campaign=x&a=1&fbclid=z#f'), 'https://a.example/p?b=2&a=1');
     assert.equal(stripTracking('not a url'), 'not a url');
