@@ -11,6 +11,7 @@ const BENCHES: Record<string, string> = {
   crawl: 'bench/crawl.ts',
   links: 'bench/links.ts',
   scrape: 'bench/scrape.ts',
+  'record-overhead': 'bench/record-overhead.ts',
   'scrape-units': 'bench/scrape-units.ts',
   api: 'bench/api.ts',
   'auth-timing': 'bench/auth-timing.ts',
