@@ -29,14 +29,19 @@ function corrupt(why: string, cause?: unknown): OwlError {
 }
 
 export function encodeContent(content: unknown): Buffer {
-  const text = JSON.stringify(content);
+  return encodeContentJson(JSON.stringify(content));
+}
+
+/** encodeContent of content already written as JSON (`text`). */
+export function encodeContentJson(text: string): Buffer {
   const length = Buffer.byteLength(text, 'utf8');
   if (length < STORE_BELOW) {
     // One allocation: the JSON is written straight after the header.
     const out = Buffer.allocUnsafe(HEADER_BYTES + length);
     out[0] = CONTENT_STORED;
     out.write(text, HEADER_BYTES, 'utf8');
-    out.writeUInt32BE(zlib.crc32(out.subarray(HEADER_BYTES)), 1);
+    // The CRC of a string is that of its UTF-8 bytes: no view of the buffer to make.
+    out.writeUInt32BE(zlib.crc32(text), 1);
     return out;
   }
   const json = Buffer.from(text, 'utf8');

@@ -43,7 +43,7 @@ import type { CompiledScrape } from './options.ts';
 
 export { compileExtractRules, EXTRACT_LIMITS, VALUE_TYPES, type CompiledExtract, type ExtractionStatus, type ExtractRules, type Rule, type RuleObject } from './extract.ts';
 export { compileScrapeOptions, FORMATS, parseFormatsList, ScrapeCompileCache, SCRAPE_DEFAULTS, scrapeOptionsSchema, SITEMAP_MODES, validateScrapeOptions, type CompiledScrape, type Format, type ScrapeOptions, type SitemapMode } from './options.ts';
-export { decodeContent, encodeContent } from './content-codec.ts';
+export { decodeContent, encodeContent, encodeContentJson } from './content-codec.ts';
 export { documentKind, type DocumentKind } from './documents.ts';
 export type { PageMetadata, RobotsMeta } from './metadata.ts';
 export type { ExtractionReport } from './extract.ts';

@@ -5,6 +5,7 @@
 import type { PageChange, PageWithContent } from '../store/types.ts';
 import { decodeContent } from './content-codec.ts';
 import type { PageContent } from './index.ts';
+import { metadataJson } from './metadata.ts';
 
 export interface PageResult {
   id: number;
@@ -42,8 +43,13 @@ export interface PageResult {
 /** What of a page's content is stored: what pageResult reads (the row holds the content type and hash). */
 export type StoredContent = Pick<PageContent, 'metadata' | 'data' | 'items' | 'markdown' | 'text' | 'html' | 'links' | 'truncated' | 'extraction'>;
 
-export function storedContent(c: PageContent): StoredContent {
-  return { metadata: c.metadata, data: c.data, items: c.items, markdown: c.markdown, text: c.text, html: c.html, links: c.links, truncated: c.truncated, extraction: c.extraction };
+const OPTIONAL_FIELDS = ['data', 'items', 'markdown', 'text', 'html', 'links'] as const;
+
+/** JSON.stringify of the StoredContent fields of `c`, with the metadata written field by field (metadataJson). */
+export function storedContentJson(c: PageContent): string {
+  let json = `{"metadata":${metadataJson(c.metadata)}`;
+  for (const key of OPTIONAL_FIELDS) if (c[key] !== undefined) json += `,"${key}":${JSON.stringify(c[key])}`;
+  return `${json},"truncated":${c.truncated.length === 0 ? '[]' : JSON.stringify(c.truncated)},"extraction":${JSON.stringify(c.extraction)}}`;
 }
 
 export function pageResult(page: PageWithContent): PageResult {
@@ -69,7 +75,7 @@ export function pageResult(page: PageWithContent): PageResult {
   }
   const c = decodeContent<StoredContent>(page.content);
   result.metadata = c.metadata;
-  for (const key of ['data', 'items', 'markdown', 'text', 'html', 'links'] as const) {
+  for (const key of OPTIONAL_FIELDS) {
     if (c[key] !== undefined) (result as unknown as Record<string, unknown>)[key] = c[key];
   }
   if (c.truncated.length > 0) result.truncated = c.truncated;

@@ -6,9 +6,9 @@
 import { extractPage } from '../crawl/links.ts';
 import type { ExtractedPage } from '../crawl/types.ts';
 import type { CrawlMetrics } from '../metrics/registry.ts';
-import { documentKind, encodeContent, linksToFollow, SCRAPE_DEFAULTS, scrapePage, scrapePageNow, type PageContent, type ScrapeCompileCache, type ScrapeInput, type ScrapeOptions } from '../scrape/index.ts';
+import { documentKind, encodeContentJson, linksToFollow, SCRAPE_DEFAULTS, scrapePage, scrapePageNow, type PageContent, type ScrapeCompileCache, type ScrapeInput, type ScrapeOptions } from '../scrape/index.ts';
 import { dataHash } from '../scrape/content-hash.ts';
-import { storedContent } from '../scrape/record.ts';
+import { storedContentJson } from '../scrape/record.ts';
 import type { FrontierEntry } from '../store/types.ts';
 
 /** A page as the fetcher or the browser gave it. */
@@ -72,7 +72,7 @@ function yieldFrom(entry: FrontierEntry, site: string, scrape: ScrapeOptions, sc
   // "With sitemaps only": just the URLs the sitemaps list are crawled, links are not followed.
   const links = scanned === undefined || scrape.sitemaps === 'only' ? [] : linksToFollow(scanned, content.metadata, options.respectRobots);
   const noindex = options.respectRobots && content.metadata.robots.noindex;
-  const stored = noindex ? null : encodeContent(storedContent(content));
+  const stored = noindex ? null : encodeContentJson(storedContentJson(content));
   if (stored !== null) metrics.contentStoredBytes.inc({ site }, stored.length);
   const extracted = content.data !== undefined || content.items !== undefined ? dataHash(content.data, content.items) : null;
   return { links, title: content.metadata.title ?? scanned?.title ?? null, contentHash: content.contentHash, dataHash: extracted, content: stored };

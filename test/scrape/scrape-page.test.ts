@@ -9,7 +9,9 @@ import { createHttpFetcher } from '../../src/crawl/http-fetcher.ts';
 import { extractPage } from '../../src/crawl/links.ts';
 import type { Fetcher } from '../../src/crawl/types.ts';
 import { linksToFollow, scrapePage, type PageContent } from '../../src/scrape/index.ts';
+import { metadataJson } from '../../src/scrape/metadata.ts';
 import { compileScrapeOptions, validateScrapeOptions, type CompiledScrape } from '../../src/scrape/options.ts';
+import { storedContentJson } from '../../src/scrape/record.ts';
 import {
   ARTICLE_BOILERPLATE,
   ARTICLE_JSON_LD,
@@ -28,6 +30,16 @@ import {
 
 const LIMITS = { maxContentBytes: 1 << 20 };
 
+/**
+ * The record the crawl stores is written field by field (metadataJson, storedContentJson): for
+ * every page this file scrapes, it must be exactly JSON.stringify of the stored fields.
+ */
+function assertStoredJson(page: PageContent): void {
+  assert.equal(metadataJson(page.metadata), JSON.stringify(page.metadata));
+  const { metadata, data, items, markdown, text, html, links, truncated, extraction } = page;
+  assert.equal(storedContentJson(page), JSON.stringify({ metadata, data, items, markdown, text, html, links, truncated, extraction }));
+}
+
 function job(body: Record<string, unknown>): CompiledScrape {
   return compileScrapeOptions(validateScrapeOptions(body));
 }
@@ -40,7 +52,9 @@ describe('scrapePage on the catalogue fixture', () => {
     const res = await fetcher.fetch({ url: site.url + path, allowPrivate: true, accept: 'documents' });
     assert.equal(res.status, 200, path);
     const scanned = res.body !== null && res.contentType === 'text/html' ? extractPage(res.body, res.finalUrl, { metadata: true }) : undefined;
-    return scrapePage({ finalUrl: res.finalUrl, contentType: res.contentType, body: res.body, raw: res.raw, scanned, headers: res.headers }, compiled, limits);
+    const page = await scrapePage({ finalUrl: res.finalUrl, contentType: res.contentType, body: res.body, raw: res.raw, scanned, headers: res.headers }, compiled, limits);
+    assertStoredJson(page);
+    return page;
   };
 
   before(async () => {
