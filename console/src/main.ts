@@ -4,7 +4,7 @@
  * webhooks slot into NAV and route() when their API lands.
  */
 import { html, render } from 'htm/preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { can, currentKey, getKey, onUnauthorized, probe, setKey } from './api.ts';
 import { JobView } from './job.ts';
 import { JobsView } from './jobs.ts';
@@ -114,9 +114,10 @@ function App() {
     };
   }, []);
   // A new view moves focus to its heading, as a page load would for a screen reader; the first
-  // view leaves focus where a page load leaves it (the skip link is the first Tab stop).
+  // view leaves focus where a page load leaves it (the skip link is the first Tab stop). A layout
+  // effect: focus and title change with the view's first paint, not a frame later.
   const shown = useRef(false);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!main.current) return;
     const h1 = main.current.querySelector<HTMLElement>('h1');
     if (shown.current) h1?.focus();
