@@ -8,7 +8,6 @@ import type { Config } from '../config/schema.ts';
 import { buildProxyPool } from '../crawl/proxy-pool.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { createApiProcessMetrics, createEmbeddedMetrics, type GaugeSources } from '../metrics/registry.ts';
-import { loggingEvents } from '../schedules/events.ts';
 import { describeStore, openStore } from '../store/open.ts';
 import { outboxGaugeSource } from '../webhooks/outbox-gauge.ts';
 import type { WebhookSender } from '../webhooks/sender.ts';
@@ -16,19 +15,13 @@ import type { CrawlRuntime } from '../worker/runtime.ts';
 import { intFlag } from './cli-util.ts';
 import { commitFailureReporter, lockDataDir, readSecretFile, startAuditRetention, startContentRetention, StoreWatch } from './process-state.ts';
 import { Startup } from './startup.ts';
+import { startSchedulesAndWebhooks } from './background-work.ts';
 
 /** `owl serve`: the API, plus in-process workers on the embedded store (or when asked on PostgreSQL). */
 export async function runServe(values: Record<string, unknown>): Promise<number> {
   const config = loadConfig(process.env, { port: intFlag(values, 'port', 0, 65535) });
   const logger = createLogger({ level: config.logLevel });
-  const startup = new Startup('serve');
-  try {
-    await start(config, logger, startup);
-  } catch (err) {
-    await startup.abandon();
-    throw err;
-  }
-  return new Promise<number>(() => {});
+  return new Startup('serve').run((startup) => start(config, logger, startup));
 }
 
 /**
@@ -106,26 +99,9 @@ async function start(config: Config, logger: Logger, startup: Startup): Promise<
     proxyTimer.unref();
     startup.opened(() => clearInterval(proxyTimer));
   }
-  // Every `owl serve` sends webhooks from the outbox (on PostgreSQL the workers do too; leases keep
-  // them apart). Loaded after the API answers, like the crawl modules: an event written before
-  // the sender starts waits in the outbox, which the sender reads as soon as it starts.
-  const { senderSettings, WebhookSender } = await import('../webhooks/sender.ts');
-  const webhooks = new WebhookSender({ store: store.webhooks, ...senderSettings(config), metrics: metrics.webhooks, logger });
-  sender = webhooks;
-  webhooks.start();
-  startup.opened(() => webhooks.close());
-  // Also loaded after the API answers: the jobs it creates are vetted with the CSS engine.
-  const { Scheduler } = await import('../schedules/scheduler.ts');
-  const scheduler = new Scheduler({
-    store,
-    config,
-    metrics: metrics.schedules,
-    events: loggingEvents(logger),
-    logger,
-    onJobCreated: () => runtime?.crawler.wake(),
-  });
-  scheduler.start();
-  startup.opened(() => scheduler.stop());
+  // Loaded after the API answers, like the crawl modules: an event written before the sender
+  // starts waits in the outbox, which the sender reads as soon as it starts.
+  sender = await startSchedulesAndWebhooks({ store, config, metrics, logger, onJobCreated: () => runtime?.crawler.wake() }, startup);
   startup.opened(startContentRetention(store, config.contentRetentionDays, logger));
   startup.opened(startAuditRetention(store, config.auditRetentionDays, logger));
   startup.opened(startQuotaEnforcer(store, logger));

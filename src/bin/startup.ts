@@ -40,9 +40,18 @@ export class Startup {
     }
   }
 
-  /** Closes what start-up opened when a step failed (the error goes on to the caller). */
-  async abandon(): Promise<void> {
-    await this.close();
+  /**
+   * Runs the command's start-up; when it throws, what it opened is closed and the error goes on to
+   * the caller. Never resolves: once ready, the command runs until a signal ends the process.
+   */
+  async run(start: (startup: Startup) => Promise<void>): Promise<number> {
+    try {
+      await start(this);
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    return new Promise<number>(() => {});
   }
 
   /** Start-up is over: SIGTERM/SIGINT now drain and close everything, then exit 0 (onShutdown). */

@@ -2,16 +2,14 @@ import http from 'node:http';
 import { loadConfig } from '../config/load.ts';
 import { createLogger } from '../log.ts';
 import { createWorkerProcessMetrics } from '../metrics/registry.ts';
-import { loggingEvents } from '../schedules/events.ts';
-import { Scheduler } from '../schedules/scheduler.ts';
 import { describeStore, openStore } from '../store/open.ts';
 import { createCrawlRuntime, type CrawlRuntime } from '../worker/runtime.ts';
-import { senderSettings, WebhookSender } from '../webhooks/sender.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { metricsTokenCheck } from '../auth/metrics-token.ts';
 import { intFlag, UsageError } from './cli-util.ts';
 import { Startup } from './startup.ts';
+import { startSchedulesAndWebhooks } from './background-work.ts';
 import { readSecretFile, StoreWatch } from './process-state.ts';
 
 /** `owl worker`: one crawl worker against PostgreSQL, serving its own /metrics. */
@@ -26,14 +24,7 @@ export async function runWorker(values: Record<string, unknown>): Promise<number
     );
   }
   const logger = createLogger({ level: config.logLevel });
-  const startup = new Startup('worker');
-  try {
-    await start(config, logger, startup);
-  } catch (err) {
-    await startup.abandon();
-    throw err;
-  }
-  return new Promise<number>(() => {});
+  return new Startup('worker').run((startup) => start(config, logger, startup));
 }
 
 /** Opens the store, the crawler and the metrics server, one step at a time (a signal in between closes them: Startup). */
@@ -83,21 +74,8 @@ async function start(config: Config, logger: Logger, startup: Startup): Promise<
 
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.metricsPort;
-  const scheduler = new Scheduler({
-    store,
-    config,
-    metrics: metrics.schedules,
-    events: loggingEvents(logger),
-    logger,
-    onJobCreated: () => runtime?.crawler.wake(),
-  });
   runtime.crawler.start();
-  scheduler.start();
-  startup.opened(() => scheduler.stop());
-  // Workers send webhooks too: the outbox's leases (SKIP LOCKED) keep every attempt to one sender.
-  const sender = new WebhookSender({ store: store.webhooks, ...senderSettings(config), metrics: metrics.webhooks, logger });
-  sender.start();
-  startup.opened(() => sender.close());
+  await startSchedulesAndWebhooks({ store, config, metrics, logger, onJobCreated: () => crawler.crawler.wake() }, startup);
   logger.info({ store: describeStore(config), workerId: runtime.workerId, concurrency: config.concurrency }, `owl worker crawling; metrics on http://${config.host}:${port}/metrics`);
   startup.ready(logger);
 }
