@@ -1,7 +1,7 @@
 /** The Store contract, `store.frontier`: claiming, settling, leases, concurrency and a crawl end to end. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Outcome, Store } from '../../../src/store/types.ts';
+import type { Outcome } from '../../../src/store/types.ts';
 import { MAX_SITEMAP_NESTING, MAX_SITEMAPS_PER_JOB } from '../../../src/store/types.ts';
 import { claim, settle } from '../frontier-calls.ts';
 import {
@@ -9,7 +9,7 @@ import {
   type ContractContext,
 } from './helpers.ts';
 
-export function frontierContract({ withStore, makeStore }: ContractContext): void {
+export function frontierContract({ withStore, withPeer }: ContractContext): void {
   describe('claim', () => {
     it('leases with a fresh token, a deadline and the worker; the job starts running', () =>
       withStore(async (store) => {
@@ -436,16 +436,8 @@ export function frontierContract({ withStore, makeStore }: ContractContext): voi
   });
 
   describe('concurrency and scale', () => {
-    it('two handles on one database claiming concurrently never lease the same URL', async (t) => {
-      const harness = await makeStore();
-      let peer: Store | undefined;
-      try {
-        if (!harness.openPeer) {
-          t.skip('the harness gives no openPeer');
-          return;
-        }
-        peer = await harness.openPeer();
-        const store = harness.store;
+    it('two handles on one database claiming concurrently never lease the same URL', (t) =>
+      withPeer(t, async (store, peer) => {
         const seeds = Array.from({ length: 300 }, (_, i) => `http://h${i % 7}.test/${i}`);
         const job = await store.jobs.create({ seeds, options: options({ maxPages: 1000 }), source: 'api' }, T0);
         const seen = new Map<number, string>();
@@ -463,11 +455,7 @@ export function frontierContract({ withStore, makeStore }: ContractContext): voi
         assert.equal(seen.size, seeds.length);
         const j = await mustGetJob(peer, job.id);
         assert.deepEqual(j.counts, { admitted: 300, queued: 0, inFlight: 300, fetched: 0, failed: 0, sitemaps: 0 });
-      } finally {
-        await peer?.close();
-        await harness.cleanup();
-      }
-    });
+      }));
 
     it('a 1,000-URL job runs end to end through claim and settle with consistent counts', () =>
       withStore(async (store) => {

@@ -3,6 +3,7 @@
  * build jobs, outcomes and claims. Every time is an explicit `now` so nothing depends on the clock.
  */
 import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import type {
   ClaimOptions,
   DiscoveredUrl,
@@ -113,8 +114,15 @@ export async function allPages(store: Store, jobId: string, pageSize = 100) {
 /** Runs a case on a fresh store and cleans up after it. */
 export type WithStore = (fn: (store: Store, harness: StoreHarness) => Promise<void>) => Promise<void>;
 
+/**
+ * Runs a case on a fresh store and a second handle on the same database (StoreHarness.openPeer);
+ * the case is skipped, with the reason, when the harness has none. Closes both.
+ */
+export type WithPeer = (t: TestContext, fn: (store: Store, peer: Store) => Promise<void>) => Promise<void>;
+
 export interface ContractContext {
   withStore: WithStore;
+  withPeer: WithPeer;
   makeStore: () => Promise<StoreHarness>;
 }
 

@@ -2,7 +2,7 @@
  * The Store contract: one backend-neutral suite per part of the Store that every implementation
  * must pass (SQLite in test/store/sqlite.test.ts, PostgreSQL in test/store/postgres.test.ts).
  */
-import { describe } from 'node:test';
+import { describe, type TestContext } from 'node:test';
 import type { Store } from '../../../src/store/types.ts';
 import { frontierContract } from './frontier.ts';
 import type { ContractContext, StoreHarness } from './helpers.ts';
@@ -29,7 +29,22 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
       await harness.cleanup();
     }
   }
-  const ctx: ContractContext = { withStore, makeStore };
+  async function withPeer(t: TestContext, fn: (store: Store, peer: Store) => Promise<void>): Promise<void> {
+    const harness = await makeStore();
+    let peer: Store | undefined;
+    try {
+      if (!harness.openPeer) {
+        t.skip('no second handle on one database: one process owns the embedded store (its claims are serialised in its one connection)');
+        return;
+      }
+      peer = await harness.openPeer();
+      await fn(harness.store, peer);
+    } finally {
+      await peer?.close();
+      await harness.cleanup();
+    }
+  }
+  const ctx: ContractContext = { withStore, withPeer, makeStore };
   describe(`Store contract: ${name}`, () => {
     lifecycleContract(ctx);
     jobsContract(ctx);

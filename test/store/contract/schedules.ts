@@ -58,7 +58,7 @@ async function runJob(
   return job.id;
 }
 
-export function schedulesContract({ withStore, makeStore }: ContractContext): void {
+export function schedulesContract({ withStore, withPeer }: ContractContext): void {
   describe('schedules', () => {
     it('creates, reads, lists (keyset), updates and deletes schedules', () =>
       withStore(async (store) => {
@@ -263,29 +263,18 @@ export function schedulesContract({ withStore, makeStore }: ContractContext): vo
         assert.equal((await store.webhooks.deliveries(hook.id, { limit: 10 })).length, 3);
       }));
 
-    it('two handles claiming the same due schedules at once start each run once', async (t) => {
-      const harness = await makeStore();
-      if (!harness.openPeer) {
-        await harness.cleanup();
-        t.skip('one process owns this store (claims are serialised in its one connection)');
-        return;
-      }
-      const peer = await harness.openPeer();
-      try {
+    it('two handles claiming the same due schedules at once start each run once', (t) =>
+      withPeer(t, async (store, peer) => {
         const ids = [];
-        for (let i = 0; i < 5; i++) ids.push((await harness.store.schedules.create(newSchedule(), T0)).id);
+        for (let i = 0; i < 5; i++) ids.push((await store.schedules.create(newSchedule(), T0)).id);
         const results = await Promise.all([
-          harness.store.schedules.claimDue(T0, everyFive, { limit: 10, staleMs: 60_000 }),
+          store.schedules.claimDue(T0, everyFive, { limit: 10, staleMs: 60_000 }),
           peer.schedules.claimDue(T0, everyFive, { limit: 10, staleMs: 60_000 }),
-          harness.store.schedules.claimDue(T0, everyFive, { limit: 10, staleMs: 60_000 }),
+          store.schedules.claimDue(T0, everyFive, { limit: 10, staleMs: 60_000 }),
           peer.schedules.claimDue(T0, everyFive, { limit: 10, staleMs: 60_000 }),
         ]);
         const started = results.flatMap((r) => r.toStart.map(({ run }) => run.scheduleId)).sort();
         assert.deepEqual(started, [...ids].sort());
-      } finally {
-        await peer.close();
-        await harness.cleanup();
-      }
-    });
+      }));
   });
 }

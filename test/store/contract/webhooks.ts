@@ -25,7 +25,7 @@ async function outbox(store: Store): Promise<string[]> {
   return out.sort();
 }
 
-export function webhooksContract({ withStore, makeStore }: ContractContext): void {
+export function webhooksContract({ withStore, withPeer }: ContractContext): void {
   describe('webhooks', () => {
     it('creates, reads, lists (keyset, oldest first) and deletes webhooks; lists never carry the secret', () =>
       withStore(async (store) => {
@@ -249,16 +249,8 @@ export function webhooksContract({ withStore, makeStore }: ContractContext): voi
         ]);
       }));
 
-    it('two store handles claiming at once never lease one delivery twice', async (t) => {
-      const harness = await makeStore();
-      let peer: Store | undefined;
-      try {
-        if (!harness.openPeer) {
-          t.skip('the harness gives no openPeer');
-          return;
-        }
-        peer = await harness.openPeer();
-        const store = harness.store;
+    it('two store handles claiming at once never lease one delivery twice', (t) =>
+      withPeer(t, async (store, peer) => {
         await hook(store, ['page.changed']);
         await hook(store, ['page.changed']);
         for (let i = 0; i < 100; i++) await store.webhooks.publish({ type: 'page.changed', data: { i } }, T0);
@@ -273,10 +265,6 @@ export function webhooksContract({ withStore, makeStore }: ContractContext): voi
           }
         }
         assert.equal(seen.size, 200);
-      } finally {
-        await peer?.close();
-        await harness.cleanup();
-      }
-    });
+      }));
   });
 }
