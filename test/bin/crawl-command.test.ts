@@ -1,30 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site-server.ts';
+import { runOwl as owl } from './serve-process.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Runs the CLI asynchronously (spawnSync would block the fixture server living in this process). */
-function owl(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-  onStart?: (child: ReturnType<typeof spawn>) => void,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/owl.js', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    onStart?.(child);
-  });
-}
 
 describe('owl crawl', () => {
   let site: FixtureSite;

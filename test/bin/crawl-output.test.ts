@@ -3,25 +3,14 @@
  * the records written while crawling are the pages' records, in the format the file name says.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DETAIL_RULES, PRODUCTS, SITEMAP_ONLY_PATHS, startCatalogueSite, type CatalogueSite } from '../fixtures/scrape/catalogue.ts';
+import { runOwl as owl } from './serve-process.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 
-function owl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/owl.js', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('owl crawl --output and owl export', () => {
   let site: CatalogueSite;

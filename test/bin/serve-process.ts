@@ -37,19 +37,23 @@ export async function startServe(env: NodeJS.ProcessEnv, args: string[] = []): P
   return { child, url, exited, output };
 }
 
-/** Runs one `owl` command to its end (e.g. `owl keys create` beside a running server). */
-export function runOwl(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs one `owl` command to its end, asynchronously (spawnSync would block a fixture server living
+ * in the test's process); `onStart` gets the child as soon as it is spawned (to signal it).
+ */
+export function runOwl(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  onStart?: (child: ChildProcess) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/owl.js', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, OWL_LOG_LEVEL: 'warn', ...env } });
+    const child = spawn(process.execPath, ['bin/owl.js', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    onStart?.(child);
   });
 }
 

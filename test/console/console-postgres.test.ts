@@ -39,7 +39,7 @@ describe('the web console on PostgreSQL', () => {
       OWL_AUTH: 'required',
     });
     // The key lives in PostgreSQL, so `owl keys create` writes it there beside the running server.
-    const made = await runOwl(['keys', 'create', '--name', 'pg console', '--scopes', 'jobs:read,jobs:write'], { DATABASE_URL: schema.url(), OWL_DATA_DIR: dir });
+    const made = await runOwl(['keys', 'create', '--name', 'pg console', '--scopes', 'jobs:read,jobs:write'], { DATABASE_URL: schema.url(), OWL_DATA_DIR: dir, OWL_LOG_LEVEL: 'warn' });
     assert.equal(made.code, 0, made.stderr);
     key = made.stdout.trim().split('\n').at(-1)!;
     browser = await launchChromium();

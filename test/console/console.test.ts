@@ -45,7 +45,7 @@ describe('the web console, in Chromium against owl serve', () => {
   const withKey = () => ({ authorization: `Bearer ${KEY}` });
   /** `owl keys create` beside the running server (its control socket); the key is the last line. */
   const createKey = async (name: string, scopes: string) => {
-    const made = await runOwl(['keys', 'create', '--name', name, '--scopes', scopes], { OWL_DATA_DIR: dataDir });
+    const made = await runOwl(['keys', 'create', '--name', name, '--scopes', scopes], { OWL_DATA_DIR: dataDir, OWL_LOG_LEVEL: 'warn' });
     assert.equal(made.code, 0, made.stderr);
     return made.stdout.trim().split('\n').at(-1)!;
   };
