@@ -1,5 +1,5 @@
-// `npm run build`: compiles the `owl` command into dist/ (esbuild; one bundle of our own code,
-// split per command so each loads only what it runs; packages stay in node_modules; source maps).
+// `npm run build`: compiles the `owl` command into dist/ (esbuild; one bundle of our code and the
+// packages it uses, split per command so each loads only what it runs; source maps).
 // bin/owl.js runs dist/owl.js when it is newer than every file under src/, and the sources
 // through tsx otherwise (bin/entry.js), so an edit is never shadowed by an old build.
 // `npm run build` runs `npm run build:console --if-present` first (the web console's assets).
@@ -49,7 +49,15 @@ await esbuild.build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  // The packages are bundled too: loading them one file at a time from node_modules (resolving,
+  // statting, reading and, for CommonJS imported from ESM, scanning each for its exports) was
+  // about a third of `owl crawl`'s start-up. They stay in node_modules where bundling would change
+  // what they do: a native module, packages that start workers or read files beside their own code
+  // (pino's transports, Playwright, unpdf's PDF.js, @fastify/swagger's package.json), optional
+  // peers that are not installed, and the dev tools.
+  external: ['better-sqlite3', 'pino', 'pino-pretty', 'thread-stream', 'playwright-core', 'playwright', 'unpdf', '@fastify/swagger', 'pg-native', 'tsx', 'esbuild'],
+  // Bundled CommonJS packages require Node's built-ins: give each output file a `require`.
+  banner: { js: "import { createRequire as __owlCreateRequire } from 'node:module'; const require = __owlCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
   // Stack traces need the mappings only; without the sources' text the maps load faster.
   sourcesContent: false,

@@ -4,7 +4,8 @@
  * code per failure. Built for thousands of fetches per second: agents, headers and regexes are
  * created once; a fetch allocates its URL, one timer and its body buffer.
  */
-import { Agent, ProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, ProxyAgent } from './undici-parts.ts';
 import type { Config } from '../config/schema.ts';
 import { OwlError, isOwlError, type ErrorCode } from '../errors.ts';
 import { Exchange, type BodyPlan, type BodyPolicy, type Hop, type ResponseHeaders } from './http-exchange.ts';
