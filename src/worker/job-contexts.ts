@@ -7,6 +7,13 @@ export interface JobContext {
   inScope: (normalizedUrl: string) => boolean;
   /** URLs this process already sent for admission; the store de-duplicates for real (all workers). */
   offered: SeenUrls;
+  /**
+   * Distinct page links this process offered for the job (in scope, within its depth), less those
+   * taken back: each was admitted, found admitted already, or refused because the job was full.
+   * Counted from zero again when `offered` starts over (`offeredClears`).
+   */
+  pagesOffered: number;
+  offeredClears: number;
 }
 
 /**
@@ -45,7 +52,27 @@ export class JobContexts {
     if (!ctx || urls.length === 0) return;
     void ctx.then((c) => {
       for (const url of urls) c.offered.delete(url);
+      c.pagesOffered = Math.max(0, c.pagesOffered - urls.length);
     }, () => {});
+  }
+
+  /**
+   * True when the job can admit no more pages: this process alone has offered `maxPages` distinct
+   * page links, so the store has admitted that many (or will, once the outcomes that carry them
+   * are settled) and refuses the rest. Its page's links then need no look-up at all; checking
+   * each against `offered` was the larger part of a page's link handling once a job was full.
+   */
+  static full(ctx: JobContext, maxPages: number): boolean {
+    if (ctx.offeredClears !== ctx.offered.clears) {
+      ctx.offeredClears = ctx.offered.clears;
+      ctx.pagesOffered = 0;
+    }
+    return ctx.pagesOffered >= maxPages;
+  }
+
+  /** Counts page links offered (see `full`). */
+  static counted(ctx: JobContext, pages: number): void {
+    ctx.pagesOffered += pages;
   }
 
   /** True the first time a URL is offered for this job (by this process). */
@@ -58,6 +85,6 @@ export class JobContexts {
     if (!job) throw new Error(`job ${jobId} vanished from the store`);
     const offered = new SeenUrls(MAX_OFFERED_PER_JOB);
     for (const seed of job.seeds) offered.add(seed);
-    return { inScope: createScope(job.seeds, job.options.scope), offered };
+    return { inScope: createScope(job.seeds, job.options.scope), offered, pagesOffered: 0, offeredClears: offered.clears };
   }
 }

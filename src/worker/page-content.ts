@@ -10,6 +10,7 @@ import { documentKind, encodeContentJson, linksToFollow, SCRAPE_DEFAULTS, scrape
 import { dataHash } from '../scrape/content-hash.ts';
 import { storedContentJson } from '../scrape/record.ts';
 import type { FrontierEntry } from '../store/types.ts';
+import type { PageSeries } from './page-series.ts';
 
 /** A page as the fetcher or the browser gave it. */
 export interface FetchedDocument {
@@ -38,7 +39,9 @@ export interface PageYield {
 export interface ContentDeps {
   cache: ScrapeCompileCache;
   maxContentBytes: number;
-  metrics: Pick<CrawlMetrics, 'pagesExtracted' | 'contentStoredBytes' | 'documentsFetched'>;
+  metrics: Pick<CrawlMetrics, 'pagesExtracted'>;
+  /** The per-page series (documents by kind, content stored by site). */
+  series: PageSeries;
 }
 
 /** True when the page can be read as a result (text of a known kind, or a PDF's bytes). */
@@ -67,13 +70,13 @@ const SCAN_WITH_METADATA = { metadata: true } as const;
 function yieldFrom(entry: FrontierEntry, site: string, scrape: ScrapeOptions, scanned: ExtractedPage | undefined, content: PageContent, deps: ContentDeps): PageYield {
   const options = entry.job.options;
   const { metrics } = deps;
-  metrics.documentsFetched.inc({ kind: content.kind });
+  deps.series.document(content.kind);
   if (content.extraction !== null) metrics.pagesExtracted.inc({ site, outcome: content.extraction.status });
   // "With sitemaps only": just the URLs the sitemaps list are crawled, links are not followed.
   const links = scanned === undefined || scrape.sitemaps === 'only' ? [] : linksToFollow(scanned, content.metadata, options.respectRobots);
   const noindex = options.respectRobots && content.metadata.robots.noindex;
   const stored = noindex ? null : encodeContentJson(storedContentJson(content));
-  if (stored !== null) metrics.contentStoredBytes.inc({ site }, stored.length);
+  if (stored !== null) deps.series.site(site).stored(stored.length);
   const extracted = content.data !== undefined || content.items !== undefined ? dataHash(content.data, content.items) : null;
   return { links, title: content.metadata.title ?? scanned?.title ?? null, contentHash: content.contentHash, dataHash: extracted, content: stored };
 }

@@ -15,6 +15,7 @@ import type { Logger } from '../log.ts';
 import type { Baseline, DiscoveredUrl, Frontier, FrontierEntry, Outcome, PageRecord, ScheduleStore } from '../store/types.ts';
 import { JobContexts } from './job-contexts.ts';
 import { isReadable, yieldOf, type ContentDeps, type FetchedDocument } from './page-content.ts';
+import { PageSeries } from './page-series.ts';
 import { SitemapReader } from './sitemap-reader.ts';
 
 /** Checks of an unreadable robots.txt a URL waits through before it fails as robots_unavailable (about an hour). */
@@ -43,7 +44,7 @@ export interface PageProcessorDeps {
   browser?: BrowserPool;
   renderDecider?: RenderDecider;
   /** What each page yields for its job (formats, extraction rules, the content cap). */
-  content: Omit<ContentDeps, 'metrics'>;
+  content: Omit<ContentDeps, 'metrics' | 'series'>;
   /** Checks of an unreadable robots.txt a URL waits through (default ROBOTS_WAITS). */
   robotsWaits?: number;
   /** Schedules' baselines: a schedule's run re-crawls conditionally against them (absent: every page is fetched in full). */
@@ -94,10 +95,12 @@ export class PageProcessor {
   private readonly sitemaps: SitemapReader;
   /** What yieldOf needs, made once rather than per page. */
   private readonly contentDeps: ContentDeps;
+  private readonly series: PageSeries;
 
   constructor(private readonly deps: PageProcessorDeps) {
     this.now = deps.now ?? Date.now;
-    this.contentDeps = { ...deps.content, metrics: deps.metrics };
+    this.series = new PageSeries(deps.metrics);
+    this.contentDeps = { ...deps.content, metrics: deps.metrics, series: this.series };
     this.sitemaps = new SitemapReader({
       fetcher: deps.fetcher,
       robots: deps.robots,
@@ -167,8 +170,9 @@ export class PageProcessor {
       const useBrowser = deps.browser && (mode === 'browser' || (mode === 'auto' && deps.renderDecider?.siteNeedsBrowser(site)));
       if (useBrowser) return await this.render(entry, site, proxy, signal);
       const res = await deps.fetcher.fetch({ url: entry.url, proxy, allowPrivate, signal, accept: 'documents', headers: conditionalHeaders(baseline) });
-      metrics.scrapeLatency.observe({ site }, res.fetchMs / 1000);
-      metrics.pageBytes.inc({ site }, res.bytes);
+      const series = this.series.site(site);
+      series.latency(res.fetchMs / 1000);
+      series.bytes(res.bytes);
       const answer: Answer = {
         finalUrl: res.finalUrl,
         status: res.status,
@@ -199,8 +203,9 @@ export class PageProcessor {
     const { allowPrivate, screenshots } = entry.job.options;
     const screenshotPath = screenshots && this.deps.screenshotDir ? path.join(this.deps.screenshotDir, entry.jobId, `${entry.id}-${entry.attempts + 1}.png`) : null;
     const r = await this.deps.browser!.render({ url: entry.url, proxy, allowPrivate, signal, session: proxy?.id ?? site, screenshotPath });
-    this.deps.metrics.scrapeLatency.observe({ site }, r.fetchMs / 1000);
-    this.deps.metrics.pageBytes.inc({ site }, r.bytes);
+    const series = this.series.site(site);
+    series.latency(r.fetchMs / 1000);
+    series.bytes(r.bytes);
     return {
       finalUrl: r.finalUrl,
       status: r.status,
@@ -266,7 +271,7 @@ export class PageProcessor {
     let yielded = yieldOf(entry, site, doc, this.contentDeps);
     if (yielded instanceof Promise) yielded = await yielded;
     const discovered = await this.admissible(entry, yielded.links);
-    metrics.pagesFetched.inc({ site });
+    this.series.site(site).fetched();
     this.deps.logger.debug({ jobId: entry.jobId, site, url: entry.url, status, links: yielded.links.length, ms: a.fetchMs }, 'page fetched');
     const page = this.record(entry, a, yielded.title, null, yielded.links.length);
     page.contentHash = yielded.contentHash;
@@ -308,12 +313,14 @@ export class PageProcessor {
     const depth = entry.depth + 1;
     if (depth > entry.job.options.maxDepth) return [];
     const ctx = await this.deps.jobs.get(entry.jobId);
+    if (JobContexts.full(ctx, entry.job.options.maxPages)) return [];
     const out: DiscoveredUrl[] = [];
     for (const url of links) {
       // The Set lookup first: most links of a page were seen before, and the other checks cost more.
       if (!JobContexts.firstOffer(ctx, url) || !ctx.inScope(url) || isLikelyTrap(url)) continue;
       out.push({ url, host: hostOf(url), depth });
     }
+    JobContexts.counted(ctx, out.length);
     return out;
   }
 

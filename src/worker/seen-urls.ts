@@ -18,6 +18,7 @@ export class SeenUrls {
   private lo: Int32Array;
   private mask: number;
   private count = 0;
+  private clearCount = 0;
   /** Last fingerprint computed (two halves), to avoid allocating a pair per call. */
   private h1 = 0;
   private h2 = 0;
@@ -92,7 +93,13 @@ export class SeenUrls {
     return true;
   }
 
+  /** How many times the table started over (`clear`, or `add` at `maxSize`). */
+  get clears(): number {
+    return this.clearCount;
+  }
+
   clear(): void {
+    this.clearCount++;
     this.hi = new Int32Array(INITIAL_SLOTS);
     this.lo = new Int32Array(INITIAL_SLOTS);
     this.mask = INITIAL_SLOTS - 1;

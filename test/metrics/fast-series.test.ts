@@ -42,8 +42,10 @@ describe('fast series handles', () => {
       for (const v of values) {
         standard.histogram.observe(labels, v);
         standard.counter.inc(labels);
+        standard.counter.inc(labels, v * 1000);
         observe(v);
         count();
+        count(v * 1000);
       }
     }
     assert.equal(await fast.registry.metrics(), await standard.registry.metrics());
