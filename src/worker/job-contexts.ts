@@ -8,9 +8,9 @@ export interface JobContext {
   /** URLs this process already sent for admission; the store de-duplicates for real (all workers). */
   offered: SeenUrls;
   /**
-   * Distinct page links this process offered for the job (in scope, within its depth), less those
-   * taken back: each was admitted, found admitted already, or refused because the job was full.
-   * Counted from zero again when `offered` starts over (`offeredClears`).
+   * The job's seeds and the distinct page links this process offered for it (in scope, within
+   * its depth), less those taken back: each was admitted, found admitted already, or refused
+   * because the job was full. Counted from zero again when `offered` starts over (`offeredClears`).
    */
   pagesOffered: number;
   offeredClears: number;
@@ -85,6 +85,7 @@ export class JobContexts {
     if (!job) throw new Error(`job ${jobId} vanished from the store`);
     const offered = new SeenUrls(MAX_OFFERED_PER_JOB);
     for (const seed of job.seeds) offered.add(seed);
-    return { inScope: createScope(job.seeds, job.options.scope), offered, pagesOffered: 0, offeredClears: offered.clears };
+    // The seeds were admitted with the job: they count as offered pages.
+    return { inScope: createScope(job.seeds, job.options.scope), offered, pagesOffered: offered.size, offeredClears: offered.clears };
   }
 }

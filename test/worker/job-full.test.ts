@@ -13,10 +13,11 @@ async function contextFor() {
 }
 
 describe('a job full of offered pages', () => {
-  it('is full once this process offered maxPages distinct page links, and not before', async () => {
+  it('is full once its seed and the page links this process offered reach maxPages, and not before', async () => {
     const { store, ctx } = await contextFor();
+    assert.equal(JobContexts.full(ctx, 1), true, 'the seed was admitted with the job');
     assert.equal(JobContexts.full(ctx, 3), false);
-    JobContexts.counted(ctx, 2);
+    JobContexts.counted(ctx, 1);
     assert.equal(JobContexts.full(ctx, 3), false);
     JobContexts.counted(ctx, 1);
     assert.equal(JobContexts.full(ctx, 3), true);
@@ -28,10 +29,10 @@ describe('a job full of offered pages', () => {
     const { store, jobs, jobId, ctx } = await contextFor();
     for (const url of ['http://a.test/1', 'http://a.test/2', 'http://a.test/3']) assert.equal(JobContexts.firstOffer(ctx, url), true);
     JobContexts.counted(ctx, 3);
-    assert.equal(JobContexts.full(ctx, 3), true);
+    assert.equal(JobContexts.full(ctx, 4), true);
     jobs.withdraw(jobId, ['http://a.test/2']);
     await new Promise((r) => setImmediate(r));
-    assert.equal(JobContexts.full(ctx, 3), false, 'one of the three was never admitted');
+    assert.equal(JobContexts.full(ctx, 4), false, 'one of the three was never admitted');
     assert.equal(JobContexts.firstOffer(ctx, 'http://a.test/2'), true);
     await store.close();
   });
