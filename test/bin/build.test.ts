@@ -82,6 +82,19 @@ describe('the compiled build (scripts/build.js)', () => {
     assert.match(readFileSync(path.join(out, 'owl.js'), 'utf8'), /\/\/# sourceMappingURL=owl\.js\.map\s*$/);
   });
 
+  it('maps a stack trace through the build to the TypeScript sources (bin/source-maps.js, as bin/owl.js runs dist/)', () => {
+    // What bin/owl.js does for dist/, on this build: an internal error prints its stack.
+    const driver = path.join(out, 'driver.mjs');
+    writeFileSync(driver, `import { lazySourceMaps } from ${JSON.stringify(path.join(ROOT, 'bin/source-maps.js'))};\nlazySourceMaps(${JSON.stringify(out)});\nawait import('./owl.js');\n`);
+    const notADir = path.join(dataDir, 'a-file');
+    writeFileSync(notADir, '');
+    const r = spawnSync(process.execPath, [driver, 'crawl', 'http://127.0.0.1:9/'], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, OWL_DATA_DIR: notADir } });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^owl: Error: ENOTDIR/, r.stderr);
+    assert.match(r.stderr, /\n {4}at new SqliteCore \(.*\/src\/store\/sqlite\/core\.ts:\d+:\d+\)\n/, r.stderr);
+    assert.doesNotMatch(r.stderr, /chunks\//, r.stderr);
+  });
+
   it('runs a crawl end to end: SQLite migrations read from the build, pages stored', async () => {
     const child = spawn(process.execPath, ['--enable-source-maps', path.join(out, 'owl.js'), 'crawl', `${site.url}/graph/0`, '--host-delay', '0', '--json'], {
       cwd: ROOT,
