@@ -53,10 +53,11 @@ await esbuild.build({
   // statting, reading and, for CommonJS imported from ESM, scanning each for its exports) was
   // about a third of `owl crawl`'s start-up. They stay in node_modules where bundling would change
   // what they do: a native module, packages that start workers or read files beside their own code
-  // (pino's transports, Playwright, unpdf's PDF.js), optional peers that are not installed, and the
-  // dev tools. (@fastify/swagger reads its own package.json for a default title and version, which
-  // the API's OpenAPI options give: bundled, it finds none and uses them.)
-  external: ['better-sqlite3', 'pino', 'pino-pretty', 'thread-stream', 'playwright-core', 'playwright', 'unpdf', 'pg-native', 'tsx', 'esbuild'],
+  // (pino-pretty, which pino's transport worker loads; Playwright; unpdf's PDF.js), optional peers
+  // that are not installed, and the dev tools. pino itself is bundled: src/log.ts tells it where
+  // its transport worker files are. (@fastify/swagger reads its own package.json for a default
+  // title and version, which the API's OpenAPI options give: bundled, it finds none and uses them.)
+  external: ['better-sqlite3', 'pino-pretty', 'playwright-core', 'playwright', 'unpdf', 'pg-native', 'tsx', 'esbuild'],
   // Bundled CommonJS packages require Node's built-ins: give each output file a `require`.
   banner: { js: "import { createRequire as __owlCreateRequire } from 'node:module'; const require = __owlCreateRequire(import.meta.url);" },
   sourcemap: 'linked',

@@ -95,6 +95,20 @@ describe('the compiled build (scripts/build.js)', () => {
     assert.doesNotMatch(r.stderr, /chunks\//, r.stderr);
   });
 
+  it('writes readable logs on a terminal through pino-pretty in a worker (pino bundled, its worker files in node_modules)', async () => {
+    // `script` gives the crawl a terminal, so its logger is pino's pretty transport (src/log.ts).
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(out, 'owl.js'))} crawl ${site.url}/graph/0 --max-pages 2 --host-delay 0`;
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, OWL_DATA_DIR: dataDir, OWL_LOG_LEVEL: 'debug' } });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const code = await new Promise((r) => child.on('close', r));
+    assert.equal(code, 0, output);
+    const text = output.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r\n/g, '\n');
+    assert.match(text, /\[\d\d:\d\d:\d\d\.\d{3}\] DEBUG \(owl\): page fetched\n/, text);
+    assert.match(text, /done: 2 pages fetched/, text);
+  });
+
   it('runs a crawl end to end: SQLite migrations read from the build, pages stored', async () => {
     const child = spawn(process.execPath, ['--enable-source-maps', path.join(out, 'owl.js'), 'crawl', `${site.url}/graph/0`, '--host-delay', '0', '--json'], {
       cwd: ROOT,
