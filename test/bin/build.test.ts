@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, w
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { stripVTControlCharacters } from 'node:util';
 import { chooseEntry } from '../../bin/entry.js';
 import { migrationsDir } from '../../src/store/migration-files.ts';
 import { startFixtureSite, type FixtureSite } from '../fixtures/site-server.ts';
@@ -104,7 +105,7 @@ describe('the compiled build (scripts/build.js)', () => {
     child.stderr.on('data', (d) => (output += d));
     const code = await new Promise((r) => child.on('close', r));
     assert.equal(code, 0, output);
-    const text = output.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r\n/g, '\n');
+    const text = stripVTControlCharacters(output).replace(/\r\n/g, '\n');
     assert.match(text, /\[\d\d:\d\d:\d\d\.\d{3}\] DEBUG \(owl\): page fetched\n/, text);
     assert.match(text, /done: 2 pages fetched/, text);
   });
