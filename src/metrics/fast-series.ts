@@ -35,8 +35,23 @@ function internals<T>(metric: unknown): SeriesStore<T> {
   return store;
 }
 
-function recordOf<T extends { labels: unknown }>(store: SeriesStore<T>, labels: Record<string, string>): T {
-  const found = Object.values(internals<T>(store).hashMap).find((r) => r.labels === labels);
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => String(a[k]) === String(b[k]));
+}
+
+/**
+ * The series' record, created by `create` when the metric has none yet. A record made earlier
+ * (a standard `inc`/`observe` with these labels, another handle) is the one to continue, found
+ * by its label values: creating it again would reset a histogram's counts.
+ */
+function recordOf<T extends { labels: Record<string, string> }>(store: SeriesStore<T>, labels: Record<string, string>, create: () => void): T {
+  const find = () => Object.values(internals<T>(store).hashMap).find((r) => sameLabels(r.labels, labels));
+  let found = find();
+  if (!found) {
+    create();
+    found = find();
+  }
   if (!found) throw new Error(INTERNALS_CHANGED);
   return found;
 }
@@ -48,8 +63,7 @@ export function histogramSeries(histogram: Histogram, labels: Record<string, str
   let record!: HistogramRecord;
   return (value: number) => {
     if (map !== h.hashMap) {
-      histogram.zero(labels);
-      record = recordOf(h, labels);
+      record = recordOf(h, labels, () => histogram.zero(labels));
       map = h.hashMap;
     }
     record.sum += value;
@@ -70,8 +84,7 @@ export function counterSeries(counter: Counter, labels: Record<string, string>):
   let record!: CounterRecord;
   return (amount = 1) => {
     if (map !== c.hashMap) {
-      counter.inc(labels, 0);
-      record = recordOf(c, labels);
+      record = recordOf(c, labels, () => counter.inc(labels, 0));
       map = c.hashMap;
     }
     record.value += amount;

@@ -66,4 +66,21 @@ describe('fast series handles', () => {
     standard.counter.inc(labels);
     assert.equal(await fast.registry.metrics(), await standard.registry.metrics());
   });
+
+  it('continue a series that standard calls or another handle started, without resetting it', async () => {
+    const { standard, fast } = pair();
+    const labels = { route: '/jobs', status_code: '200' };
+    for (const side of [standard, fast]) {
+      side.histogram.observe({ ...labels }, 0.05);
+      side.counter.inc({ ...labels }, 2);
+    }
+    // Handles made after the series exists (with equal label objects, not the same ones), twice.
+    for (let i = 0; i < 2; i++) {
+      standard.histogram.observe(labels, 0.5);
+      standard.counter.inc(labels);
+      histogramSeries(fast.histogram, { ...labels })(0.5);
+      counterSeries(fast.counter, { ...labels })();
+    }
+    assert.equal(await fast.registry.metrics(), await standard.registry.metrics());
+  });
 });
