@@ -2,9 +2,9 @@ import type { Counter, Histogram } from 'prom-client';
 
 /**
  * Direct handles on one labelled series of a prom-client counter or histogram, for hot paths
- * (the API's per-request metrics, the crawl's per-page ones: src/worker/page-series.ts). prom-client re-validates and re-hashes the labels on every
- * `observe`/`inc`, even through `labels(...)` children: measured here at about 4 µs of a 120 µs
- * request. A handle does that once and then updates the series' own record — the same object
+ * (the API's per-request metrics, the crawl's per-page ones: src/worker/page-series.ts).
+ * prom-client re-validates and re-hashes the labels on every `observe`/`inc`, even through
+ * `labels(...)` children: measured here at about 4 µs of a 120 µs request. A handle does that once and then updates the series' own record — the same object
  * prom-client serialises — so the exposition is unchanged (test/metrics/fast-series.test.ts
  * compares it with the standard calls). A `reset()` of the metric replaces its records; handles
  * notice that and re-attach.
